@@ -1,0 +1,65 @@
+//! Command-line definitions (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Hangar's admin CLI.
+#[derive(Debug, Parser)]
+#[command(name = "hangarctl", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Work with a configuration file offline.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Show, for one tenant, every tool with visible/hidden and the rule or overlay that decided.
+    ///
+    /// Offline: reads the config (and, with --data-dir, the runtime overlay store); no back
+    /// end is contacted. Give the back ends' tools with --tools FILE.json
+    /// ({"payments": ["charge", "refund"]}) or a single --server S --tool T.
+    Explain(ExplainArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Validate a config file: exit 0 when valid, 1 with every error (YAML path and line) when not.
+    Check {
+        /// The config file [default: ~/.config/mcp-hangar/config.yaml].
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    /// The config file [default: ~/.config/mcp-hangar/config.yaml].
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// The tenant to explain; omit it to see what a caller without a tenant gets.
+    #[arg(long, short = 't', value_name = "TENANT")]
+    pub(crate) tenant: Option<String>,
+    /// The back ends' tool names as JSON: {"server": ["tool", ...], ...}.
+    #[arg(long, value_name = "FILE.json", conflicts_with_all = ["server", "tool"], required_unless_present = "server")]
+    pub(crate) tools: Option<PathBuf>,
+    /// One server (with --tool).
+    #[arg(long, value_name = "SERVER", requires = "tool")]
+    pub(crate) server: Option<String>,
+    /// One tool (with --server).
+    #[arg(long, value_name = "TOOL", requires = "server")]
+    pub(crate) tool: Option<String>,
+    /// Also apply the runtime withdrawals stored in this data directory (read only).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Print JSON for scripts: {"tenant": …, "tools": [{"server", "tool", "visible", "reason"}, …]}.
+    #[arg(long)]
+    pub(crate) json: bool,
+}

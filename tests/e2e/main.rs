@@ -1,0 +1,7 @@
+//! End-to-end tests: Hangar's binaries run as a user runs them.
+//!
+//! The binaries are built by `cargo build --workspace --bins` (the test script does it
+//! first); these tests find them next to the test executable.
+
+mod hangarctl_explain;
+mod support;
