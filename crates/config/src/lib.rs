@@ -85,9 +85,9 @@ pub use config::Config;
 pub use env::{Environment, MapEnvironment, ProcessEnvironment};
 pub use error::{Diagnostic, Error};
 pub use model::{
-    ApiKey, ApiKeySecret, Auth, ConfigWithdrawal, Introspection, Jwt, JwtAlgorithm, McpServer,
-    Mtls, Oidc, OidcIssuer, Secret, ServerMode, ServerToolAccess, TenantProjection, ToolAccess,
-    ToolList, ToolProjection, Transport,
+    ApiKey, ApiKeySecret, Auth, AuthMethodKind, ConfigWithdrawal, Introspection, Jwt, JwtAlgorithm,
+    McpServer, Mtls, MtlsClientAuth, Oidc, OidcIssuer, PerMessage, Secret, ServerMode,
+    ServerToolAccess, TenantProjection, ToolAccess, ToolList, ToolProjection, Transport,
 };
 
 #[cfg(test)]

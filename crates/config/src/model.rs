@@ -2,10 +2,16 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
 
 use hangar_policy::{Mode, ToolRules, UnlistedTenants};
 use serde::Deserialize;
+
+mod auth;
+
+pub use auth::{
+    ApiKey, ApiKeySecret, Auth, AuthMethodKind, Introspection, Jwt, JwtAlgorithm, Mtls,
+    MtlsClientAuth, Oidc, OidcIssuer, PerMessage,
+};
 
 /// A secret value (API key, client secret, HMAC key, environment of a stdio server).
 /// `Debug` prints `Secret("<redacted>")`; there is no `Display`. Use
@@ -43,174 +49,6 @@ pub struct ToolAccess {
     pub unlisted_tenants: UnlistedTenants,
     /// `groups`: tenant groups, group name → tenant ids.
     pub groups: BTreeMap<String, Vec<String>>,
-}
-
-/// `auth`: how callers authenticate. Several methods can be enabled together.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Auth {
-    /// `enabled` (default `false`): authenticate callers at all.
-    pub enabled: bool,
-    /// `allow_anonymous` (default `false`): let callers without a credential in (they
-    /// have no tenant, so front_door still gives them nothing).
-    pub allow_anonymous: bool,
-    /// `api_keys`: static API keys.
-    pub api_keys: Vec<ApiKey>,
-    /// `oidc`: OpenID Connect issuers (absent when the block is not written).
-    pub oidc: Option<Oidc>,
-    /// `jwt`: JWTs checked with a static key.
-    pub jwt: Option<Jwt>,
-    /// `introspection`: OAuth2 token introspection (RFC 7662) for opaque tokens.
-    pub introspection: Option<Introspection>,
-    /// `mtls`: client certificates.
-    pub mtls: Option<Mtls>,
-}
-
-/// One entry of `auth.api_keys`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ApiKey {
-    /// `name`: unique label, used in logs and audit records.
-    pub name: String,
-    /// `key` or `key_sha256`.
-    pub secret: ApiKeySecret,
-    /// `roles` (e.g. `admin`).
-    pub roles: Vec<String>,
-    /// `tenant_id`: the tenant the key acts for.
-    pub tenant_id: Option<String>,
-}
-
-/// How an API key is stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ApiKeySecret {
-    /// `key`: the key itself (usually `${VAR}`).
-    Plain(Secret),
-    /// `key_sha256`: the SHA-256 digest of the key (64 hex characters in the file).
-    Sha256([u8; 32]),
-}
-
-/// `auth.oidc`: OpenID Connect. The top-level `issuer`, `audience`, `resource_uri` and
-/// `tenant_claim` describe the main issuer; `issuers` adds more, each inheriting the
-/// top-level `audience`, `resource_uri` and `tenant_claim` it does not set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Oidc {
-    /// `enabled` (default `false`).
-    pub enabled: bool,
-    /// `issuer`: the issuer URL (https, or http on a loopback host).
-    pub issuer: Option<String>,
-    /// `audience`: the expected `aud`.
-    pub audience: Option<String>,
-    /// `resource_uri`: this gateway's resource identifier (RFC 8707 / RFC 9728).
-    pub resource_uri: Option<String>,
-    /// `tenant_claim` (default `tenant_id`): the claim holding the tenant.
-    pub tenant_claim: String,
-    /// `scopes_supported`: advertised in the protected-resource metadata.
-    pub scopes_supported: Vec<String>,
-    /// `issuers`: further issuers, with inherited values filled in.
-    pub issuers: Vec<OidcIssuer>,
-}
-
-/// One entry of `auth.oidc.issuers`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct OidcIssuer {
-    /// `issuer`: the issuer URL.
-    pub issuer: String,
-    /// `audience` (default: `auth.oidc.audience`).
-    pub audience: Option<String>,
-    /// `resource_uri` (default: `auth.oidc.resource_uri`).
-    pub resource_uri: Option<String>,
-    /// `tenant_claim` (default: `auth.oidc.tenant_claim`).
-    pub tenant_claim: String,
-    /// `allowed_tenants`: if not empty, the only tenants this issuer may assert.
-    pub allowed_tenants: Vec<String>,
-}
-
-/// `auth.jwt.algorithm`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[non_exhaustive]
-#[allow(missing_docs)]
-pub enum JwtAlgorithm {
-    HS256,
-    HS384,
-    HS512,
-    RS256,
-    RS384,
-    RS512,
-    PS256,
-    PS384,
-    PS512,
-    ES256,
-    ES384,
-    ES512,
-    EdDSA,
-}
-
-impl JwtAlgorithm {
-    /// HS256/384/512: checked with a shared `secret` rather than a public key.
-    pub fn is_hmac(self) -> bool {
-        matches!(self, Self::HS256 | Self::HS384 | Self::HS512)
-    }
-}
-
-/// `auth.jwt`: JWTs verified with a static key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Jwt {
-    /// `enabled` (default `false`).
-    pub enabled: bool,
-    /// `algorithm` (required when enabled).
-    pub algorithm: Option<JwtAlgorithm>,
-    /// `secret`: the HMAC key (HS*).
-    pub secret: Option<Secret>,
-    /// `public_key_file`: PEM public key (RS*, PS*, ES*, EdDSA).
-    pub public_key_file: Option<PathBuf>,
-    /// `issuer`: expected `iss`.
-    pub issuer: Option<String>,
-    /// `audience`: expected `aud`.
-    pub audience: Option<String>,
-    /// `clock_skew_seconds` (default 60).
-    pub clock_skew_seconds: u64,
-    /// `max_lifetime_seconds`: reject tokens whose `exp - iat` is longer.
-    pub max_lifetime_seconds: Option<u64>,
-}
-
-/// `auth.introspection`: OAuth2 token introspection (RFC 7662).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Introspection {
-    /// `enabled` (default `false`).
-    pub enabled: bool,
-    /// `endpoint`: the introspection URL (https, or http on a loopback host).
-    pub endpoint: Option<String>,
-    /// `client_id`.
-    pub client_id: Option<String>,
-    /// `client_secret`.
-    pub client_secret: Option<Secret>,
-    /// `required_scopes`: every one must be granted.
-    pub required_scopes: Vec<String>,
-    /// `cache_ttl_seconds` (default 60).
-    pub cache_ttl_seconds: u64,
-    /// `cache_size` (default 10000 entries).
-    pub cache_size: u64,
-}
-
-/// `auth.mtls`: client certificates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Mtls {
-    /// `enabled` (default `false`).
-    pub enabled: bool,
-    /// `ca_file`: PEM bundle of the CAs client certificates must chain to.
-    pub ca_file: Option<PathBuf>,
-    /// `crl_file`: PEM certificate revocation list.
-    pub crl_file: Option<PathBuf>,
-    /// `allowed_subjects`: subject patterns (`CN=service-*`); empty = any subject.
-    pub allowed_subjects: Vec<String>,
-    /// `tenant_map`: subject pattern → tenant id.
-    pub tenant_map: BTreeMap<String, String>,
 }
 
 /// `mcp_servers.<name>.mode`.

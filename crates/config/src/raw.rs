@@ -9,7 +9,7 @@ use hangar_policy::{Mode, UnlistedTenants};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
-use crate::model::{JwtAlgorithm, ServerMode};
+use crate::model::{AuthMethodKind, JwtAlgorithm, MtlsClientAuth, ServerMode};
 
 /// The top-level keys (kept in step with [`RawConfig`]; a test checks it).
 pub(crate) const TOP_LEVEL_KEYS: &[&str] = &["data_dir", "tool_access", "auth", "mcp_servers"];
@@ -41,6 +41,16 @@ pub(crate) struct RawAuth {
     pub(crate) jwt: Option<RawJwt>,
     pub(crate) introspection: Option<RawIntrospection>,
     pub(crate) mtls: Option<RawMtls>,
+    pub(crate) order: Option<Vec<AuthMethodKind>>,
+    pub(crate) required_scopes: Option<Vec<Text>>,
+    pub(crate) per_message: Option<RawPerMessage>,
+    pub(crate) token_cache_size: Option<Count>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPerMessage {
+    pub(crate) enabled: Option<Flag>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,6 +73,11 @@ pub(crate) struct RawOidc {
     pub(crate) tenant_claim: Option<Text>,
     pub(crate) scopes_supported: Option<Vec<Text>>,
     pub(crate) issuers: Option<Vec<RawOidcIssuer>>,
+    pub(crate) roles_claim: Option<Text>,
+    pub(crate) clock_skew_seconds: Option<Count>,
+    pub(crate) max_lifetime_seconds: Option<Count>,
+    pub(crate) jwks_cache_seconds: Option<Count>,
+    pub(crate) jwks_min_refresh_seconds: Option<Count>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,6 +101,9 @@ pub(crate) struct RawJwt {
     pub(crate) audience: Option<Text>,
     pub(crate) clock_skew_seconds: Option<Count>,
     pub(crate) max_lifetime_seconds: Option<Count>,
+    pub(crate) tenant_claim: Option<Text>,
+    pub(crate) roles_claim: Option<Text>,
+    pub(crate) required_typ: Option<Text>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +116,7 @@ pub(crate) struct RawIntrospection {
     pub(crate) required_scopes: Option<Vec<Text>>,
     pub(crate) cache_ttl_seconds: Option<Count>,
     pub(crate) cache_size: Option<Count>,
+    pub(crate) tenant_claim: Option<Text>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -108,6 +127,7 @@ pub(crate) struct RawMtls {
     pub(crate) crl_file: Option<Text>,
     pub(crate) allowed_subjects: Option<Vec<Text>>,
     pub(crate) tenant_map: Option<BTreeMap<String, Text>>,
+    pub(crate) client_auth: Option<MtlsClientAuth>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -2,6 +2,7 @@
 //! problem with its YAML path; nothing stops at the first one.
 
 mod auth;
+mod auth_methods;
 mod servers;
 
 use std::collections::BTreeMap;

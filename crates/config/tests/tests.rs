@@ -43,6 +43,8 @@ fn single(result: Result<Config, Error>) -> Diagnostic {
     }
 }
 
+mod auth;
+
 mod reference {
     use super::*;
 

@@ -52,4 +52,17 @@ impl CallerIdentity {
             expires_at: None,
         }
     }
+
+    /// The subject of callers let in without a credential (`allow_anonymous`).
+    pub const ANONYMOUS_SUBJECT: &str = "anonymous";
+
+    /// A caller without a credential: subject `anonymous`, no tenant, no roles.
+    pub fn anonymous() -> Self {
+        Self::new(Self::ANONYMOUS_SUBJECT, AuthMethod::Anonymous)
+    }
+
+    /// Whether every scope in `required` was granted.
+    pub fn has_scopes(&self, required: &[String]) -> bool {
+        required.iter().all(|r| self.scopes.iter().any(|s| s == r))
+    }
 }

@@ -61,7 +61,10 @@ pub struct TokenError {
 impl TokenError {
     /// A new token error.
     pub fn new(kind: TokenErrorKind, detail: impl Into<String>) -> Self {
-        Self { kind, detail: detail.into() }
+        Self {
+            kind,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -97,4 +100,32 @@ pub enum Rejection {
     TokenInQuery,
     /// The `Authorization` header is malformed or oversized (401 `error="invalid_request"`).
     MalformedHeader,
+    /// An authenticated caller whose roles do not grant an admin permission (403).
+    PermissionDenied {
+        /// The permission that was needed.
+        permission: crate::Permission,
+    },
 }
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingCredential => f.write_str("no credential"),
+            Self::InvalidApiKey => f.write_str("invalid api key"),
+            Self::InvalidToken(error) => write!(f, "invalid token: {error}"),
+            Self::InsufficientScope { required } => {
+                write!(f, "insufficient scope (required: {})", required.join(" "))
+            }
+            Self::CertificateNotAllowed { subject } => {
+                write!(f, "client certificate not allowed: {subject}")
+            }
+            Self::TokenInQuery => f.write_str("credential in the query string"),
+            Self::MalformedHeader => f.write_str("malformed credential header"),
+            Self::PermissionDenied { permission } => {
+                write!(f, "permission {} required", permission.as_str())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}

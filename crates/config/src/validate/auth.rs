@@ -1,24 +1,16 @@
-//! `auth`: API keys, OIDC, JWT, introspection, mTLS.
+//! `auth`: the block itself, its method order and the API keys. The token and
+//! certificate methods are in `auth_methods`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::{Validator, flag};
-use crate::model::{
-    ApiKey, ApiKeySecret, Auth, Introspection, Jwt, Mtls, Oidc, OidcIssuer, Secret,
-};
+use crate::model::{ApiKey, ApiKeySecret, Auth, AuthMethodKind, PerMessage, Secret};
 use crate::path::YamlPath;
-use crate::raw::{RawApiKey, RawAuth, RawIntrospection, RawJwt, RawMtls, RawOidc, Text};
-
-const DEFAULT_TENANT_CLAIM: &str = "tenant_id";
-const DEFAULT_CLOCK_SKEW_SECONDS: u64 = 60;
-const DEFAULT_CACHE_TTL_SECONDS: u64 = 60;
-const DEFAULT_CACHE_SIZE: u64 = 10_000;
-
-const UNBOUND_AUDIENCE: &str = "set audience or resource_uri: without one, tokens the issuer minted for other services would be accepted";
+use crate::raw::{RawApiKey, RawAuth, Text};
 
 impl Validator<'_, '_> {
     pub(super) fn auth(&mut self, path: &YamlPath, raw: RawAuth) -> Auth {
-        Auth {
+        let mut auth = Auth {
             enabled: flag(raw.enabled),
             allow_anonymous: flag(raw.allow_anonymous),
             api_keys: self.api_keys(&path.key("api_keys"), raw.api_keys.unwrap_or_default()),
@@ -28,7 +20,52 @@ impl Validator<'_, '_> {
                 .introspection
                 .map(|i| self.introspection(&path.key("introspection"), i)),
             mtls: raw.mtls.map(|m| self.mtls(&path.key("mtls"), m)),
+            required_scopes: self.scopes(&path.key("required_scopes"), raw.required_scopes),
+            ..Auth::default()
+        };
+        auth.per_message = PerMessage {
+            enabled: flag(raw.per_message.and_then(|p| p.enabled)),
+        };
+        if let Some(size) = raw.token_cache_size {
+            auth.token_cache_size = size.0;
         }
+        if let Some(order) = raw.order {
+            auth.order = self.order(&path.key("order"), order, &auth);
+        }
+        auth
+    }
+
+    /// An explicit `auth.order`: no duplicates, every enabled method named.
+    fn order(
+        &mut self,
+        path: &YamlPath,
+        order: Vec<AuthMethodKind>,
+        auth: &Auth,
+    ) -> Vec<AuthMethodKind> {
+        let mut seen: HashMap<AuthMethodKind, usize> = HashMap::new();
+        for (i, &method) in order.iter().enumerate() {
+            if let Some(first) = seen.insert(method, i) {
+                self.report(
+                    &path.index(i),
+                    format!(
+                        "duplicate method {:?} (also at {path}[{first}])",
+                        method.as_str()
+                    ),
+                );
+            }
+        }
+        for method in AuthMethodKind::DEFAULT_ORDER {
+            if is_enabled(auth, method) && !order.contains(&method) {
+                self.report(
+                    path,
+                    format!(
+                        "enabled method {:?} is missing (an explicit order must name every enabled method)",
+                        method.as_str()
+                    ),
+                );
+            }
+        }
+        order
     }
 
     fn api_keys(&mut self, path: &YamlPath, raw: Vec<RawApiKey>) -> Vec<ApiKey> {
@@ -108,218 +145,6 @@ impl Validator<'_, '_> {
         }
         keys
     }
-
-    fn oidc(&mut self, path: &YamlPath, raw: RawOidc) -> Oidc {
-        let enabled = flag(raw.enabled);
-        let issuer = raw
-            .issuer
-            .and_then(|t| self.issuer_url(&path.key("issuer"), t));
-        let audience = self.optional_name(&path.key("audience"), raw.audience);
-        let resource_uri = raw
-            .resource_uri
-            .and_then(|t| self.resource_url(&path.key("resource_uri"), t));
-        let tenant_claim = self
-            .optional_name(&path.key("tenant_claim"), raw.tenant_claim)
-            .unwrap_or_else(|| DEFAULT_TENANT_CLAIM.to_owned());
-        let scopes_supported = self.scopes(&path.key("scopes_supported"), raw.scopes_supported);
-        let mut issuers = Vec::new();
-        for (i, entry) in raw.issuers.unwrap_or_default().into_iter().enumerate() {
-            let entry_path = path.key("issuers").index(i);
-            let entry_issuer = self
-                .required(&entry_path, "issuer", entry.issuer, "")
-                .and_then(|t| self.issuer_url(&entry_path.key("issuer"), Text(t)));
-            let entry_audience = self
-                .optional_name(&entry_path.key("audience"), entry.audience)
-                .or_else(|| audience.clone());
-            let entry_resource = entry
-                .resource_uri
-                .and_then(|t| self.resource_url(&entry_path.key("resource_uri"), t))
-                .or_else(|| resource_uri.clone());
-            if enabled && entry_audience.is_none() && entry_resource.is_none() {
-                self.report(&entry_path.key("audience"), UNBOUND_AUDIENCE);
-            }
-            let entry_claim = self
-                .optional_name(&entry_path.key("tenant_claim"), entry.tenant_claim)
-                .unwrap_or_else(|| tenant_claim.clone());
-            let allowed_tenants = self.names(
-                &entry_path.key("allowed_tenants"),
-                entry.allowed_tenants,
-                "tenant id",
-            );
-            issuers.push(OidcIssuer {
-                issuer: entry_issuer.unwrap_or_default(),
-                audience: entry_audience,
-                resource_uri: entry_resource,
-                tenant_claim: entry_claim,
-                allowed_tenants,
-            });
-        }
-        if enabled {
-            if issuer.is_none() && issuers.is_empty() {
-                self.missing(
-                    &path.key("issuer"),
-                    "missing key \"issuer\" (required when oidc is enabled, unless issuers is set)",
-                );
-            }
-            if issuer.is_some() && audience.is_none() && resource_uri.is_none() {
-                self.report(&path.key("audience"), UNBOUND_AUDIENCE);
-            }
-        }
-        Oidc {
-            enabled,
-            issuer,
-            audience,
-            resource_uri,
-            tenant_claim,
-            scopes_supported,
-            issuers,
-        }
-    }
-
-    fn jwt(&mut self, path: &YamlPath, raw: RawJwt) -> Jwt {
-        let enabled = flag(raw.enabled);
-        let secret = self.secret(&path.key("secret"), raw.secret);
-        let public_key_file = raw
-            .public_key_file
-            .and_then(|t| self.path_value(&path.key("public_key_file"), t));
-        match raw.algorithm {
-            Some(algorithm) if algorithm.is_hmac() => {
-                if public_key_file.is_some() {
-                    self.report(
-                        &path.key("public_key_file"),
-                        format!("not used with {algorithm:?} (hmac algorithms take a secret)"),
-                    );
-                }
-                if enabled && secret.is_none() {
-                    self.missing(
-                        &path.key("secret"),
-                        format!("missing key \"secret\" (required for {algorithm:?})"),
-                    );
-                }
-            }
-            Some(algorithm) => {
-                if secret.is_some() {
-                    self.report(
-                        &path.key("secret"),
-                        format!("not used with {algorithm:?} (asymmetric algorithms take a public_key_file)"),
-                    );
-                }
-                if enabled && public_key_file.is_none() {
-                    self.missing(
-                        &path.key("public_key_file"),
-                        format!("missing key \"public_key_file\" (required for {algorithm:?})"),
-                    );
-                }
-            }
-            None if enabled => self.missing(
-                &path.key("algorithm"),
-                "missing key \"algorithm\" (required when jwt is enabled)",
-            ),
-            None => {}
-        }
-        Jwt {
-            enabled,
-            algorithm: raw.algorithm,
-            secret,
-            public_key_file,
-            issuer: self.optional_name(&path.key("issuer"), raw.issuer),
-            audience: self.optional_name(&path.key("audience"), raw.audience),
-            clock_skew_seconds: raw
-                .clock_skew_seconds
-                .map_or(DEFAULT_CLOCK_SKEW_SECONDS, |c| c.0),
-            max_lifetime_seconds: raw.max_lifetime_seconds.map(|c| c.0),
-        }
-    }
-
-    fn introspection(&mut self, path: &YamlPath, raw: RawIntrospection) -> Introspection {
-        let enabled = flag(raw.enabled);
-        let endpoint = match raw.endpoint {
-            Some(t) => self.issuer_url(&path.key("endpoint"), t),
-            None => {
-                if enabled {
-                    self.missing(
-                        &path.key("endpoint"),
-                        "missing key \"endpoint\" (required when introspection is enabled)",
-                    );
-                }
-                None
-            }
-        };
-        let client_id = match raw.client_id {
-            Some(t) => self.optional_name(&path.key("client_id"), Some(t)),
-            None => {
-                if enabled {
-                    self.missing(
-                        &path.key("client_id"),
-                        "missing key \"client_id\" (required when introspection is enabled)",
-                    );
-                }
-                None
-            }
-        };
-        let client_secret = match raw.client_secret {
-            Some(t) => self.secret(&path.key("client_secret"), Some(t)),
-            None => {
-                if enabled {
-                    self.missing(
-                        &path.key("client_secret"),
-                        "missing key \"client_secret\" (required when introspection is enabled)",
-                    );
-                }
-                None
-            }
-        };
-        Introspection {
-            enabled,
-            endpoint,
-            client_id,
-            client_secret,
-            required_scopes: self.scopes(&path.key("required_scopes"), raw.required_scopes),
-            cache_ttl_seconds: raw
-                .cache_ttl_seconds
-                .map_or(DEFAULT_CACHE_TTL_SECONDS, |c| c.0),
-            cache_size: raw.cache_size.map_or(DEFAULT_CACHE_SIZE, |c| c.0),
-        }
-    }
-
-    fn mtls(&mut self, path: &YamlPath, raw: RawMtls) -> Mtls {
-        let enabled = flag(raw.enabled);
-        let ca_file = raw
-            .ca_file
-            .and_then(|t| self.path_value(&path.key("ca_file"), t));
-        if enabled && ca_file.is_none() {
-            self.missing(
-                &path.key("ca_file"),
-                "missing key \"ca_file\" (required when mtls is enabled)",
-            );
-        }
-        let crl_file = raw
-            .crl_file
-            .and_then(|t| self.path_value(&path.key("crl_file"), t));
-        let allowed_subjects = self.names(
-            &path.key("allowed_subjects"),
-            raw.allowed_subjects,
-            "subject",
-        );
-        let mut tenant_map = BTreeMap::new();
-        for (subject, Text(tenant)) in raw.tenant_map.unwrap_or_default() {
-            let entry_path = path.key("tenant_map").key(&subject);
-            if subject.trim().is_empty() {
-                self.report(&entry_path, "empty subject pattern");
-            }
-            if tenant.trim().is_empty() {
-                self.report(&entry_path, "empty tenant id");
-            }
-            tenant_map.insert(subject, tenant);
-        }
-        Mtls {
-            enabled,
-            ca_file,
-            crl_file,
-            allowed_subjects,
-            tenant_map,
-        }
-    }
 }
 
 /// 64 hex digits → 32 bytes.
@@ -351,5 +176,17 @@ fn hex_value(digit: u8) -> u8 {
         b'a'..=b'f' => digit - b'a' + 10,
         b'A'..=b'F' => digit - b'A' + 10,
         _ => 0,
+    }
+}
+
+/// Whether a method is switched on: API keys when at least one is configured, the
+/// others when their block says `enabled: true`.
+fn is_enabled(auth: &Auth, method: AuthMethodKind) -> bool {
+    match method {
+        AuthMethodKind::ApiKey => !auth.api_keys.is_empty(),
+        AuthMethodKind::Mtls => auth.mtls.as_ref().is_some_and(|m| m.enabled),
+        AuthMethodKind::Jwt => auth.jwt.as_ref().is_some_and(|j| j.enabled),
+        AuthMethodKind::Oidc => auth.oidc.as_ref().is_some_and(|o| o.enabled),
+        AuthMethodKind::Introspection => auth.introspection.as_ref().is_some_and(|i| i.enabled),
     }
 }

@@ -1,0 +1,145 @@
+//! Finding the credential of a request: `Authorization: Bearer`, `X-API-Key`, never the
+//! query string; and telling a JWT from an opaque token.
+
+use base64::Engine as _;
+use base64::alphabet::URL_SAFE;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use http::{HeaderMap, Uri, header};
+
+use crate::{Rejection, TokenError, TokenErrorKind};
+
+/// The largest credential header accepted (`Authorization`, `X-API-Key`): 8 KiB.
+pub const MAX_CREDENTIAL_LEN: usize = 8 * 1024;
+
+/// The API key header.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// Query parameters that carry credentials; a request with any of them is refused.
+pub const QUERY_CREDENTIALS: [&str; 3] = ["access_token", "api_key", "token"];
+
+/// A credential found in the headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Credential<'a> {
+    /// `X-API-Key: <key>`.
+    ApiKey(&'a str),
+    /// `Authorization: Bearer <token>` (an API key or a token).
+    Bearer(&'a str),
+}
+
+/// Refuses a request whose query string names a credential parameter.
+pub(crate) fn reject_query_credentials(uri: &Uri) -> Result<(), Rejection> {
+    let Some(query) = uri.query() else {
+        return Ok(());
+    };
+    let named = url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| {
+        QUERY_CREDENTIALS
+            .iter()
+            .any(|c| name.eq_ignore_ascii_case(c))
+    });
+    if named {
+        Err(Rejection::TokenInQuery)
+    } else {
+        Ok(())
+    }
+}
+
+/// The credential of the headers, if any. One header of each kind at most, each at most
+/// [`MAX_CREDENTIAL_LEN`] bytes; `Authorization` must be `Bearer <token>`; both headers
+/// at once are refused (which one would count is not for the client to guess).
+pub(crate) fn extract(headers: &HeaderMap) -> Result<Option<Credential<'_>>, Rejection> {
+    let authorization = single(headers, header::AUTHORIZATION.as_str())?;
+    let api_key = single(headers, API_KEY_HEADER)?;
+    match (authorization, api_key) {
+        (Some(_), Some(_)) => Err(Rejection::MalformedHeader),
+        (Some(value), None) => bearer(value).map(|t| Some(Credential::Bearer(t))),
+        (None, Some("")) => Err(Rejection::MalformedHeader),
+        (None, Some(value)) => Ok(Some(Credential::ApiKey(value))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The value of a header that may appear once, as trimmed visible ASCII.
+fn single<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, Rejection> {
+    let mut values = headers.get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() || value.len() > MAX_CREDENTIAL_LEN {
+        return Err(Rejection::MalformedHeader);
+    }
+    let text = value.to_str().map_err(|_| Rejection::MalformedHeader)?;
+    Ok(Some(text.trim_matches(|c| c == ' ' || c == '\t')))
+}
+
+/// `Bearer <token>` → the token (scheme case-insensitive, one token, no other scheme).
+fn bearer(value: &str) -> Result<&str, Rejection> {
+    let (scheme, rest) = value.split_once(' ').ok_or(Rejection::MalformedHeader)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Rejection::MalformedHeader);
+    }
+    let token = rest.trim_start_matches(' ');
+    if is_token(token) {
+        Ok(token)
+    } else {
+        Err(Rejection::MalformedHeader)
+    }
+}
+
+/// A per-message token (`params._auth.token`): the same rules as a bearer token.
+pub(crate) fn check_message_token(token: &str) -> Result<&str, Rejection> {
+    if token.len() <= MAX_CREDENTIAL_LEN && is_token(token) {
+        Ok(token)
+    } else {
+        let error = TokenError::new(TokenErrorKind::Malformed, "malformed or oversized token");
+        Err(Rejection::InvalidToken(error))
+    }
+}
+
+/// One non-empty run of visible ASCII without `"`, `,` or `\`.
+fn is_token(token: &str) -> bool {
+    !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b',' | b'\\'))
+}
+
+/// What a bearer value looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Three base64url segments (the signature may be empty, as in `alg: none`): a JWT,
+    /// with its `iss` if the payload could be read (unverified, for routing only).
+    Jwt { issuer: Option<String> },
+    /// Anything else: an API key or an opaque token.
+    Opaque,
+}
+
+const LENIENT_URL_SAFE: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The shape of a bearer value.
+pub(crate) fn shape(token: &str) -> Shape {
+    let segments: Vec<&str> = token.split('.').collect();
+    let base64url = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'='))
+    };
+    let is_jwt = segments.len() == 3
+        && !segments[0].is_empty()
+        && !segments[1].is_empty()
+        && segments.iter().all(|s| base64url(s));
+    if !is_jwt {
+        return Shape::Opaque;
+    }
+    let issuer = LENIENT_URL_SAFE
+        .decode(segments[1])
+        .ok()
+        .and_then(|payload| serde_json::from_slice::<serde_json::Value>(&payload).ok())
+        .and_then(|claims| claims.get("iss")?.as_str().map(str::to_owned));
+    Shape::Jwt { issuer }
+}
+
+#[cfg(test)]
+mod tests;
