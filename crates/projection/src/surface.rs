@@ -116,7 +116,7 @@ impl fmt::Display for HiddenReason {
                 f.write_str("; dropped for every tenant")
             }
             Self::Withdrawn(by) => by.fmt(f),
-            Self::Denied(rule) => write!(f, "denied: {rule}"),
+            Self::Denied(rule) => f.write_str(rule),
         }
     }
 }
