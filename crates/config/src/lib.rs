@@ -85,9 +85,10 @@ pub use config::Config;
 pub use env::{Environment, MapEnvironment, ProcessEnvironment};
 pub use error::{Diagnostic, Error};
 pub use model::{
-    ApiKey, ApiKeySecret, Auth, AuthMethodKind, ConfigWithdrawal, Introspection, Jwt, JwtAlgorithm,
-    McpServer, Mtls, MtlsClientAuth, Oidc, OidcIssuer, PerMessage, Secret, ServerMode,
-    ServerToolAccess, TenantProjection, ToolAccess, ToolList, ToolProjection, Transport,
+    ApiKey, ApiKeySecret, Auth, AuthMethodKind, BackendProtocol, ConfigWithdrawal, Introspection,
+    Jwt, JwtAlgorithm, McpServer, Mtls, MtlsClientAuth, Oidc, OidcIssuer, PerMessage, Secret,
+    ServerMode, ServerOAuth, ServerTimeouts, ServerToolAccess, TenantProjection, ToolAccess,
+    ToolList, ToolProjection, Transport,
 };
 
 #[cfg(test)]

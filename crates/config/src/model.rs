@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use hangar_policy::{Mode, ToolRules, UnlistedTenants};
 use serde::Deserialize;
@@ -78,6 +79,86 @@ pub struct McpServer {
     pub tool_access: ServerToolAccess,
     /// `tool_projection`: tools withdrawn by configuration.
     pub tool_projection: ToolProjection,
+    /// `timeout_seconds` (default 30) and `connect_timeout_seconds` (default 5).
+    pub timeouts: ServerTimeouts,
+    /// `protocol_version` (remote servers; default `auto`).
+    pub protocol_version: BackendProtocol,
+}
+
+/// A back end's timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerTimeouts {
+    /// `timeout_seconds`: how long one request to the back end may take (default 30 s).
+    pub request: Duration,
+    /// `connect_timeout_seconds`: how long connecting may take (default 5 s).
+    pub connect: Duration,
+}
+
+impl ServerTimeouts {
+    /// The default request timeout.
+    pub const DEFAULT_REQUEST: Duration = Duration::from_secs(30);
+    /// The default connect timeout.
+    pub const DEFAULT_CONNECT: Duration = Duration::from_secs(5);
+}
+
+impl Default for ServerTimeouts {
+    fn default() -> Self {
+        Self {
+            request: Self::DEFAULT_REQUEST,
+            connect: Self::DEFAULT_CONNECT,
+        }
+    }
+}
+
+/// `mcp_servers.<name>.protocol_version`: which MCP version to speak to a remote back end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[non_exhaustive]
+pub enum BackendProtocol {
+    /// `auto` (default): try 2026-07-28 `server/discover`, fall back to `initialize`.
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    /// `2025-03-26`.
+    #[serde(rename = "2025-03-26")]
+    V2025_03_26,
+    /// `2025-06-18`.
+    #[serde(rename = "2025-06-18")]
+    V2025_06_18,
+    /// `2025-11-25`.
+    #[serde(rename = "2025-11-25")]
+    V2025_11_25,
+    /// `2026-07-28`.
+    #[serde(rename = "2026-07-28")]
+    V2026_07_28,
+}
+
+impl BackendProtocol {
+    /// The version string (`"2025-06-18"`), or `None` for `auto`.
+    pub const fn version(self) -> Option<&'static str> {
+        match self {
+            Self::Auto => None,
+            Self::V2025_03_26 => Some("2025-03-26"),
+            Self::V2025_06_18 => Some("2025-06-18"),
+            Self::V2025_11_25 => Some("2025-11-25"),
+            Self::V2026_07_28 => Some("2026-07-28"),
+        }
+    }
+}
+
+/// `mcp_servers.<name>.oauth`: the OAuth 2.0 client-credentials grant the gateway uses
+/// to get its own bearer token for a remote back end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerOAuth {
+    /// `token_url`: the token endpoint.
+    pub token_url: String,
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret` (usually `${VAR}`).
+    pub client_secret: Secret,
+    /// `scopes` (none = the authorization server's default).
+    pub scopes: Vec<String>,
 }
 
 impl McpServer {
@@ -99,6 +180,11 @@ pub enum Transport {
     Remote {
         /// `endpoint`: http(s) URL.
         endpoint: String,
+        /// `headers`: sent on every request to the back end (the back end's own
+        /// credentials, usually `${VAR}`), in file order.
+        headers: Vec<(String, Secret)>,
+        /// `oauth`: client credentials for the back end's bearer token.
+        oauth: Option<ServerOAuth>,
     },
     /// `mode: stdio`.
     #[non_exhaustive]

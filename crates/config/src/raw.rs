@@ -9,7 +9,7 @@ use hangar_policy::{Mode, UnlistedTenants};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
-use crate::model::{AuthMethodKind, JwtAlgorithm, MtlsClientAuth, ServerMode};
+use crate::model::{AuthMethodKind, BackendProtocol, JwtAlgorithm, MtlsClientAuth, ServerMode};
 
 /// The top-level keys (kept in step with [`RawConfig`]; a test checks it).
 pub(crate) const TOP_LEVEL_KEYS: &[&str] = &["data_dir", "tool_access", "auth", "mcp_servers"];
@@ -142,6 +142,20 @@ pub(crate) struct RawServer {
     pub(crate) tools: Option<RawToolList>,
     pub(crate) tool_access: Option<RawServerToolAccess>,
     pub(crate) tool_projection: Option<RawProjection>,
+    pub(crate) timeout_seconds: Option<Count>,
+    pub(crate) connect_timeout_seconds: Option<Count>,
+    pub(crate) headers: Option<BTreeMap<String, Text>>,
+    pub(crate) oauth: Option<RawServerOAuth>,
+    pub(crate) protocol_version: Option<BackendProtocol>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServerOAuth {
+    pub(crate) token_url: Option<Text>,
+    pub(crate) client_id: Option<Text>,
+    pub(crate) client_secret: Option<Text>,
+    pub(crate) scopes: Option<Vec<Text>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -44,6 +44,7 @@ fn single(result: Result<Config, Error>) -> Diagnostic {
 }
 
 mod auth;
+mod backends;
 
 mod reference {
     use super::*;

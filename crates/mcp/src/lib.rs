@@ -54,6 +54,8 @@
 //! * SSE: [`SseEvent`], [`SseDecoder`], [`encode_comment`].
 //! * Errors: [`Error`] (one enum; [`Error::code`] and [`Error::to_error_object`]) and
 //!   [`ErrorCode`].
+//! * Back-end transports (cargo feature `transport`, off by default): `transport::Backend`,
+//!   a Streamable-HTTP or stdio MCP server behind the gateway (tokio + hyper).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -78,3 +80,6 @@ pub use mcp::{
 };
 pub use sse::{SseDecoder, SseEvent, encode_comment};
 pub use version::{McpHeader, McpHeaders, ProtocolVersion, validate_headers};
+
+#[cfg(feature = "transport")]
+pub mod transport;

@@ -1,14 +1,34 @@
 //! `mcp_servers`: transports, tool rules, projections.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use super::Validator;
 use crate::model::{
-    McpServer, Secret, ServerMode, ServerToolAccess, TenantProjection, ToolAccess, ToolList,
-    ToolProjection, Transport,
+    McpServer, Secret, ServerMode, ServerOAuth, ServerTimeouts, ServerToolAccess, TenantProjection,
+    ToolAccess, ToolList, ToolProjection, Transport,
 };
 use crate::path::YamlPath;
-use crate::raw::{RawProjection, RawServer, RawServerToolAccess, RawToolList, Text};
+use crate::raw::{
+    Count, RawProjection, RawServer, RawServerOAuth, RawServerToolAccess, RawToolList, Text,
+};
+
+/// Header names the gateway's transport sets itself; a server's `headers` may not.
+const RESERVED_HEADERS: [&str; 10] = [
+    "accept",
+    "content-type",
+    "content-length",
+    "host",
+    "connection",
+    "transfer-encoding",
+    "mcp-session-id",
+    "mcp-protocol-version",
+    "mcp-method",
+    "mcp-name",
+];
+
+/// The largest `timeout_seconds` / `connect_timeout_seconds`: one day.
+const MAX_TIMEOUT_SECONDS: u64 = 86_400;
 
 impl Validator<'_, '_> {
     pub(super) fn servers(
@@ -52,6 +72,18 @@ impl Validator<'_, '_> {
             );
         }
         let transport = self.transport(path, &raw);
+        let timeouts = ServerTimeouts {
+            request: self.timeout(
+                &path.key("timeout_seconds"),
+                raw.timeout_seconds,
+                ServerTimeouts::DEFAULT_REQUEST,
+            ),
+            connect: self.timeout(
+                &path.key("connect_timeout_seconds"),
+                raw.connect_timeout_seconds,
+                ServerTimeouts::DEFAULT_CONNECT,
+            ),
+        };
         let tools = raw.tools.map(|t| self.tool_list(&path.key("tools"), t));
         let tool_access = self.server_tool_access(
             &path.key("tool_access"),
@@ -69,7 +101,120 @@ impl Validator<'_, '_> {
             tools,
             tool_access,
             tool_projection,
+            timeouts,
+            protocol_version: raw.protocol_version.unwrap_or_default(),
         }
+    }
+
+    fn timeout(&mut self, path: &YamlPath, value: Option<Count>, default: Duration) -> Duration {
+        match value {
+            None => default,
+            Some(Count(0)) => {
+                self.report(path, "must be at least 1 (seconds)");
+                default
+            }
+            Some(Count(n)) if n > MAX_TIMEOUT_SECONDS => {
+                self.report(
+                    path,
+                    format!("must be at most {MAX_TIMEOUT_SECONDS} (seconds)"),
+                );
+                default
+            }
+            Some(Count(n)) => Duration::from_secs(n),
+        }
+    }
+
+    /// `headers`: valid, distinct (case-insensitively) names the transport does not
+    /// set itself; values that are valid header values (no line breaks).
+    fn headers(
+        &mut self,
+        path: &YamlPath,
+        raw: Option<BTreeMap<String, Text>>,
+    ) -> Vec<(String, Secret)> {
+        let mut headers: Vec<(String, Secret)> = Vec::new();
+        for (name, Text(value)) in raw.unwrap_or_default() {
+            let header_path = path.key(&name);
+            let lower = name.to_ascii_lowercase();
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                self.report(&header_path, format!("invalid header name {name:?}"));
+                continue;
+            }
+            if RESERVED_HEADERS.contains(&lower.as_str()) {
+                self.report(
+                    &header_path,
+                    format!("header {name} is set by the gateway itself"),
+                );
+                continue;
+            }
+            if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                self.report(
+                    &header_path,
+                    format!("duplicate header {name} (names are case-insensitive)"),
+                );
+                continue;
+            }
+            if value.is_empty() {
+                self.report(
+                    &header_path,
+                    "must not be empty (is the environment variable set to \"\"?)",
+                );
+                continue;
+            }
+            if value
+                .bytes()
+                .any(|b| b == b'\r' || b == b'\n' || b == 0 || b == 0x7f)
+            {
+                self.report(
+                    &header_path,
+                    "header value contains a line break or control character",
+                );
+                continue;
+            }
+            headers.push((name, Secret::new(value)));
+        }
+        headers
+    }
+
+    fn oauth(&mut self, path: &YamlPath, raw: RawServerOAuth) -> Option<ServerOAuth> {
+        let why = " (required for oauth)";
+        let token_url = match raw.token_url {
+            Some(t) => self.endpoint_url(&path.key("token_url"), t),
+            None => {
+                self.missing(
+                    &path.key("token_url"),
+                    format!("missing key \"token_url\"{why}"),
+                );
+                None
+            }
+        };
+        let client_id = self.required(path, "client_id", raw.client_id, why);
+        let client_secret = match raw.client_secret {
+            Some(t) => self.secret(&path.key("client_secret"), Some(t)),
+            None => {
+                self.missing(
+                    &path.key("client_secret"),
+                    format!("missing key \"client_secret\"{why}"),
+                );
+                None
+            }
+        };
+        let mut scopes = Vec::new();
+        for (i, Text(scope)) in raw.scopes.unwrap_or_default().into_iter().enumerate() {
+            if scope.is_empty() || scope.contains(char::is_whitespace) {
+                self.report(
+                    &path.key("scopes").index(i),
+                    "a scope must be one non-empty word",
+                );
+            } else {
+                scopes.push(scope);
+            }
+        }
+        Some(ServerOAuth {
+            token_url: token_url?,
+            client_id: client_id?,
+            client_secret: client_secret?,
+            scopes,
+        })
     }
 
     fn transport(&mut self, path: &YamlPath, raw: &RawServer) -> Transport {
@@ -86,6 +231,21 @@ impl Validator<'_, '_> {
                 forbid(self, "command", raw.command.is_some(), "remote");
                 forbid(self, "args", raw.args.is_some(), "remote");
                 forbid(self, "env", raw.env.is_some(), "remote");
+                let headers = self.headers(&path.key("headers"), raw.headers.clone());
+                let oauth = raw
+                    .oauth
+                    .as_ref()
+                    .and_then(|o| self.oauth(&path.key("oauth"), o.clone()));
+                if oauth.is_some()
+                    && let Some((name, _)) = headers
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+                {
+                    self.report(
+                        &path.key("headers").key(name),
+                        "an Authorization header and oauth cannot both be set",
+                    );
+                }
                 let endpoint = match &raw.endpoint {
                     Some(t) => self.endpoint_url(&path.key("endpoint"), t.clone()),
                     None => {
@@ -98,10 +258,20 @@ impl Validator<'_, '_> {
                 };
                 Transport::Remote {
                     endpoint: endpoint.unwrap_or_default(),
+                    headers,
+                    oauth,
                 }
             }
             Some(ServerMode::Stdio) => {
                 forbid(self, "endpoint", raw.endpoint.is_some(), "stdio");
+                forbid(self, "headers", raw.headers.is_some(), "stdio");
+                forbid(self, "oauth", raw.oauth.is_some(), "stdio");
+                forbid(
+                    self,
+                    "protocol_version",
+                    raw.protocol_version.is_some(),
+                    "stdio",
+                );
                 let command = self.required(
                     path,
                     "command",
@@ -138,6 +308,8 @@ impl Validator<'_, '_> {
                 );
                 Transport::Remote {
                     endpoint: String::new(),
+                    headers: Vec::new(),
+                    oauth: None,
                 }
             }
         }
@@ -202,4 +374,9 @@ impl Validator<'_, '_> {
             deny_list: self.patterns(&path.key("deny_list"), raw.deny_list),
         }
     }
+}
+
+/// RFC 9110 `tchar`: the bytes of a header name.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
