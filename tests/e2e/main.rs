@@ -3,5 +3,8 @@
 //! The binaries are built by `cargo build --workspace --bins` (the test script does it
 //! first); these tests find them next to the test executable.
 
+mod demo_example;
 mod hangarctl_explain;
+mod harness;
+mod harness_pieces;
 mod support;
