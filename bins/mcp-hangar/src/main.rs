@@ -1,0 +1,143 @@
+//! `mcp-hangar`: the Hangar MCP gateway.
+//!
+//! `mcp-hangar --config FILE serve --http --host H --port P` loads the config (default
+//! `~/.config/mcp-hangar/config.yaml`), prints `mcp-hangar listening on http://H:P` once
+//! it accepts connections, and drains in-flight requests on SIGTERM or ctrl-c.
+//!
+//! Exit codes: 0 clean shutdown, 2 bad arguments, 64 invalid configuration (every problem
+//! printed with its file, line and YAML path), 69 the address cannot be bound, 70 any
+//! other failure.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use hangar_gateway::{Config, Error, Gateway};
+
+/// The Hangar MCP gateway.
+#[derive(Debug, Parser)]
+#[command(name = "mcp-hangar", version, about)]
+struct Cli {
+    /// The config file [default: ~/.config/mcp-hangar/config.yaml].
+    #[arg(long, short, global = true, env = "HANGAR_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where runtime state (withdrawals) is kept; overrides `data_dir` in the config.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve MCP clients.
+    Serve(Serve),
+}
+
+#[derive(Debug, Args)]
+struct Serve {
+    /// Serve over HTTP (Streamable HTTP at /mcp); the only transport for now.
+    #[arg(long)]
+    http: bool,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The port to listen on (0: any free port).
+    #[arg(long, default_value_t = 8000)]
+    port: u16,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HANGAR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    // One rustls crypto provider for the whole process (aws-lc-rs), before any TLS use.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let Command::Serve(serve) = &cli.command;
+    let path = cli.config.clone().unwrap_or_else(default_config_path);
+    let config = match Config::load(&path) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!(
+                "mcp-hangar: invalid configuration {}:\n{error}",
+                path.display()
+            );
+            return ExitCode::from(64);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("mcp-hangar: cannot start the runtime: {error}");
+            return ExitCode::from(70);
+        }
+    };
+    match runtime.block_on(run(config, cli.data_dir.clone(), serve)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("mcp-hangar: {error:#}");
+            let code = match error.downcast_ref::<Error>() {
+                Some(error) if error.is_config() => 64,
+                Some(Error::Bind { .. }) => 69,
+                _ => 70,
+            };
+            ExitCode::from(code)
+        }
+    }
+}
+
+async fn run(config: Config, data_dir: Option<PathBuf>, serve: &Serve) -> anyhow::Result<()> {
+    if !serve.http {
+        tracing::info!("no transport flag given: serving HTTP (--http is the default)");
+    }
+    let mut builder = Gateway::builder(config);
+    if let Some(dir) = data_dir {
+        builder = builder.data_dir(dir);
+    }
+    // SEAM(transport): register one hangar_mcp::transport::Backend adapter per server here
+    // (builder.upstream(...)); until then configured servers are `Unconnected`.
+    let gateway = Arc::new(builder.build()?);
+    let listener = hangar_gateway::bind(&serve.host, serve.port).await?;
+    // Handlers first, then the ready line: a SIGTERM right after it still drains.
+    let shutdown = hangar_gateway::shutdown_signal();
+    let local = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    let host = match local.ip() {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "mcp-hangar listening on http://{host}:{}",
+            local.port()
+        )?;
+        out.flush()?;
+    }
+    gateway.serve(listener, shutdown).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `$XDG_CONFIG_HOME/mcp-hangar/config.yaml`, else `~/.config/mcp-hangar/config.yaml`.
+fn default_config_path() -> PathBuf {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("mcp-hangar").join("config.yaml")
+}

@@ -1,0 +1,215 @@
+//! Method dispatch for one decoded request: the handshake, discovery, `ping`, and the
+//! tools, by mode (front_door: the tenant's flat surface; egress: the `hangar_*`
+//! management tools).
+
+use hangar_identity::CallerIdentity;
+use hangar_mcp::{
+    CacheScope, CallToolParams, DiscoverResultBuilder, ErrorObject, Id, InitializeParams,
+    InitializeResultBuilder, ProtocolVersion, Request, ToolListBuilder,
+};
+use hangar_policy::Mode;
+use http::{HeaderValue, Response};
+use serde_json::value::RawValue;
+
+use crate::audit;
+use crate::egress;
+use crate::session::Principal;
+use crate::state::{Gateway, Snapshot};
+use crate::upstream::{UpstreamError, UpstreamReply};
+use crate::wire::{self, Body, Failure, SESSION_HEADER};
+
+/// The software name in `serverInfo`.
+pub(crate) const SERVER_NAME: &str = "mcp-hangar";
+/// The software version in `serverInfo`.
+pub(crate) const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The capabilities the gateway announces.
+const CAPABILITIES: &str = r#"{"tools":{"listChanged":true}}"#;
+
+/// Everything a method needs about the request it answers.
+pub(crate) struct Exchange<'a> {
+    pub(crate) gateway: &'a Gateway,
+    pub(crate) snapshot: &'a Snapshot,
+    pub(crate) caller: &'a CallerIdentity,
+    pub(crate) principal: Principal,
+    pub(crate) version: ProtocolVersion,
+}
+
+pub(crate) async fn dispatch(
+    exchange: &Exchange<'_>,
+    request: &Request,
+) -> Result<Response<Body>, Failure> {
+    let id = &request.id;
+    let stateless = exchange.version.is_stateless();
+    match request.method.as_str() {
+        "initialize" if !stateless => initialize(exchange, request),
+        "server/discover" if stateless => discover(id),
+        "ping" => Ok(wire::result(id, raw("{}")?)),
+        "tools/list" => tools_list(exchange, id),
+        "tools/call" => {
+            let call: CallToolParams<'_> = request
+                .params_as()
+                .map_err(|error| Failure::codec(Some(id.clone()), error))?;
+            match exchange.snapshot.policy.mode() {
+                Mode::FrontDoor => {
+                    call_flat(exchange, id, &call.name, request.params.as_deref()).await
+                }
+                _ => egress::call(exchange, id, &call).await,
+            }
+        }
+        other => Err(Failure::codec(
+            Some(id.clone()),
+            hangar_mcp::Error::MethodNotFound {
+                method: other.to_owned(),
+            },
+        )),
+    }
+}
+
+fn initialize(exchange: &Exchange<'_>, request: &Request) -> Result<Response<Body>, Failure> {
+    let id = &request.id;
+    let params: InitializeParams<'_> = request
+        .params_as()
+        .map_err(|error| Failure::codec(Some(id.clone()), error))?;
+    let version = ProtocolVersion::negotiate(&params.protocol_version);
+    let capabilities = raw(CAPABILITIES)?;
+    let result = InitializeResultBuilder::new(version, SERVER_NAME, SERVER_VERSION)
+        .capabilities(&capabilities)
+        .build()
+        .map_err(|error| Failure::codec(Some(id.clone()), error))?;
+    let session = exchange
+        .gateway
+        .sessions
+        .create(exchange.principal.clone(), version);
+    let mut response = wire::result(id, result);
+    if let Ok(value) = HeaderValue::from_str(&session) {
+        response.headers_mut().insert(SESSION_HEADER, value);
+    }
+    Ok(response)
+}
+
+fn discover(id: &Id) -> Result<Response<Body>, Failure> {
+    let capabilities = raw(CAPABILITIES)?;
+    let result = DiscoverResultBuilder::new(SERVER_NAME, SERVER_VERSION)
+        .supported_versions(&ProtocolVersion::ALL)
+        .capabilities(&capabilities)
+        .build()
+        .map_err(|error| Failure::codec(Some(id.clone()), error))?;
+    Ok(wire::result(id, result))
+}
+
+fn tools_list(exchange: &Exchange<'_>, id: &Id) -> Result<Response<Body>, Failure> {
+    let builder = ToolListBuilder::new(exchange.version).cache(0, CacheScope::Private);
+    let result = match exchange.snapshot.policy.mode() {
+        Mode::FrontDoor => {
+            let tools = exchange.gateway.tools();
+            let surface = exchange.gateway.surface(
+                exchange.snapshot,
+                &tools,
+                exchange.caller.tenant_id.as_deref(),
+            );
+            builder
+                .tools(
+                    surface
+                        .visible()
+                        .iter()
+                        .filter_map(|tool| tools.tool(tool.server(), tool.name())),
+                )
+                .build()
+        }
+        _ => builder.tools(egress::tool_definitions()).build(),
+    };
+    let result = result.map_err(|error| Failure::codec(Some(id.clone()), error))?;
+    Ok(wire::result(id, result))
+}
+
+/// front_door `tools/call`: the flat name routes through the caller's surface; unknown,
+/// denied and withdrawn are the same `-32602 Unknown tool`.
+async fn call_flat(
+    exchange: &Exchange<'_>,
+    id: &Id,
+    name: &str,
+    params: Option<&RawValue>,
+) -> Result<Response<Body>, Failure> {
+    let tools = exchange.gateway.tools();
+    let surface = exchange.gateway.surface(
+        exchange.snapshot,
+        &tools,
+        exchange.caller.tenant_id.as_deref(),
+    );
+    let route = surface
+        .route(name)
+        .and_then(|server| Some((server, exchange.snapshot.upstreams.get(server)?)));
+    audit::tool(exchange.caller, route.map(|(server, _)| server), name);
+    let Some((server, upstream)) = route else {
+        return Err(Failure::unknown_tool(id.clone(), name));
+    };
+    // Flat names are the back end's own names: the params go through untouched, except a
+    // per-message credential (`params._auth`), which never leaves the gateway.
+    let stripped = params.and_then(without_credential);
+    let params = stripped.as_deref().or(params);
+    forward(id, server, upstream.request("tools/call", params).await)
+}
+
+/// `params` without its `_auth` member (the per-message credential), or `None` when it has
+/// none. Members are parsed only when the text may hold one (also via `\u` escapes).
+fn without_credential(params: &RawValue) -> Option<Box<RawValue>> {
+    let text = params.get();
+    if !text.contains("_auth") && !text.contains("\\u") {
+        return None;
+    }
+    let mut members: std::collections::BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(text).ok()?;
+    members.remove("_auth")?;
+    serde_json::value::to_raw_value(&members).ok()
+}
+
+/// A back end's answer (or failure) as the caller's answer, under the caller's id.
+pub(crate) fn forward(
+    id: &Id,
+    server: &str,
+    reply: Result<UpstreamReply, UpstreamError>,
+) -> Result<Response<Body>, Failure> {
+    match reply {
+        Ok(UpstreamReply::Result(result)) => Ok(wire::result(id, result)),
+        Ok(UpstreamReply::Error(error)) => Ok(wire::upstream_error(id, error)),
+        Err(error) => {
+            tracing::warn!(server, %error, "back end request failed");
+            Err(Failure::Rpc {
+                status: http::StatusCode::OK,
+                id: Some(id.clone()),
+                error: ErrorObject {
+                    code: -32603,
+                    message: format!("Back end {server} unavailable"),
+                    data: None,
+                },
+            })
+        }
+    }
+}
+
+/// Raw JSON from a constant or a serialised value.
+pub(crate) fn raw(text: &str) -> Result<Box<RawValue>, Failure> {
+    RawValue::from_string(text.to_owned())
+        .map_err(|error| Failure::codec(None, hangar_mcp::Error::Encode(error)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw_json(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).expect("json")
+    }
+
+    #[test]
+    fn the_per_message_credential_is_removed() {
+        let plain = raw_json(r#"{"name":"charge","arguments":{"n":1e400}}"#);
+        assert!(without_credential(&plain).is_none());
+        let with = raw_json(r#"{"name":"charge","_auth":{"token":"t0k"},"arguments":{"n":1}}"#);
+        let stripped = without_credential(&with).expect("stripped");
+        assert_eq!(stripped.get(), r#"{"arguments":{"n":1},"name":"charge"}"#);
+        let escaped = raw_json(r#"{"name":"charge","\u005fauth":{"token":"t0k"}}"#);
+        let stripped = without_credential(&escaped).expect("stripped");
+        assert!(!stripped.get().contains("t0k"));
+    }
+}

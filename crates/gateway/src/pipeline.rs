@@ -1,0 +1,359 @@
+//! The MCP endpoint: `POST /mcp` runs the request pipeline, `DELETE /mcp` ends a session,
+//! `GET /mcp` (the server-to-client stream of ≤ 2025-11-25) is not offered yet (`405`).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hangar_identity::{CallerIdentity, RequestContext};
+use hangar_mcp::{
+    DecodeLimits, McpHeaders, Message, ProtocolVersion, RequestMeta, validate_headers,
+};
+use http::header::{HOST, ORIGIN};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+
+use crate::audit;
+use crate::methods::{self, Exchange};
+use crate::session::Principal;
+use crate::state::{Gateway, Snapshot};
+use crate::stream;
+use crate::wire::{self, Body, Failure, SESSION_HEADER};
+
+/// `POST /mcp`.
+pub(crate) async fn post(gateway: &Gateway, request: Request<Incoming>) -> Response<Body> {
+    match run(gateway, request).await {
+        Ok(response) => response,
+        Err(failure) => wire::answer(failure),
+    }
+}
+
+async fn run(gateway: &Gateway, request: Request<Incoming>) -> Result<Response<Body>, Failure> {
+    let (parts, body) = request.into_parts();
+    // One snapshot for the whole request: a reload mid-request does not mix configs.
+    let snapshot = gateway.snapshot();
+    // Origin first: a foreign web page must not drive the gateway (DNS rebinding).
+    check_origin(&parts.headers)?;
+    // Identity before the body: unauthenticated callers cost no buffering.
+    let caller = authenticate(&snapshot, &parts).await?;
+    // The body, bounded: past the limit is 413, and it is read once.
+    let bytes = read_body(&parts.headers, body, gateway.options.max_body_bytes).await?;
+    // The version the client claims in its header; an unknown one is -32022.
+    let header_version = header(&parts.headers, "mcp-protocol-version");
+    let claimed = header_version
+        .map(str::parse::<ProtocolVersion>)
+        .transpose()
+        .map_err(|error| Failure::codec(None, error))?;
+    // Decode once, strictly: -32700 for bad JSON, -32600 for a bad envelope or a batch.
+    let limits = DecodeLimits::for_version(ProtocolVersion::V2025_11_25)
+        .max_size(gateway.options.max_body_bytes)
+        .allow_batch(false);
+    let message = Message::decode(&bytes, &limits).map_err(|error| Failure::codec(None, error))?;
+    let id = message.id().cloned();
+    let version = match claimed {
+        Some(version) => version,
+        None => body_version(&message).map_err(|error| Failure::codec(id.clone(), error))?,
+    };
+    // 2026-07-28: headers must agree with the body before anything trusts either (-32020).
+    if version.is_stateless() {
+        let headers = McpHeaders {
+            method: header(&parts.headers, "mcp-method"),
+            name: header(&parts.headers, "mcp-name"),
+            protocol_version: header_version,
+        };
+        validate_headers(&headers, &message).map_err(|error| Failure::codec(id.clone(), error))?;
+    }
+    // Per-message auth (optional): `params._auth.token` makes the message its token's
+    // caller; the session still belongs to the HTTP-level caller.
+    let principal = Principal::of(&caller);
+    let caller = match message_caller(&snapshot, &message).await? {
+        Some(message_caller) => message_caller,
+        None => caller,
+    };
+    // Sessions (≤ 2025-11-25): initialize opens one; everything else must present its own.
+    let (version, session) = if version.is_stateless() || is_initialize(&message) {
+        (version, None)
+    } else {
+        let Some(session) = header(&parts.headers, SESSION_HEADER) else {
+            return Err(Failure::http(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "Mcp-Session-Id header required (send initialize first)",
+            ));
+        };
+        let Some(session_version) = gateway.sessions.touch(session, &principal) else {
+            return Err(Failure::session_not_found(id));
+        };
+        (claimed.unwrap_or(session_version), Some(session))
+    };
+    // Dispatch: requests are answered, notifications and responses only taken.
+    match message {
+        Message::Request(request) => {
+            let exchange = Exchange {
+                gateway,
+                snapshot: &snapshot,
+                caller: &caller,
+                principal,
+                version,
+            };
+            let mut response = methods::dispatch(&exchange, &request).await?;
+            if let (Some(session), false) =
+                (session, response.headers().contains_key(SESSION_HEADER))
+                && let Ok(value) = HeaderValue::from_str(session)
+            {
+                response.headers_mut().insert(SESSION_HEADER, value);
+            }
+            Ok(response)
+        }
+        Message::Notification(_) | Message::Response(_) | Message::ErrorResponse(_) => {
+            Ok(wire::accepted())
+        }
+        Message::Batch(_) => Err(Failure::codec(id, hangar_mcp::Error::BatchNotAllowed)),
+    }
+}
+
+/// `DELETE /mcp`: ends the caller's own session (`204`); an unknown or foreign id is `404`.
+pub(crate) async fn delete(gateway: &Gateway, request: Request<Incoming>) -> Response<Body> {
+    let (parts, _body) = request.into_parts();
+    let snapshot = gateway.snapshot();
+    let outcome = async {
+        check_origin(&parts.headers)?;
+        let caller = authenticate(&snapshot, &parts).await?;
+        let Some(session) = header(&parts.headers, SESSION_HEADER) else {
+            return Err(Failure::http(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "Mcp-Session-Id header required",
+            ));
+        };
+        if gateway.sessions.end(session, &Principal::of(&caller)) {
+            Ok(wire::status_only(StatusCode::NO_CONTENT))
+        } else {
+            Err(Failure::session_not_found(None))
+        }
+    };
+    outcome.await.unwrap_or_else(wire::answer)
+}
+
+/// `GET /mcp` (≤ 2025-11-25): the caller's server-to-client event stream, carrying
+/// `notifications/tools/list_changed` when the caller's surface changes. Needs the
+/// caller's own session, like any other message after `initialize`.
+pub(crate) async fn get(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
+    let (parts, _body) = request.into_parts();
+    let snapshot = gateway.snapshot();
+    let outcome = async {
+        check_origin(&parts.headers)?;
+        let caller = authenticate(&snapshot, &parts).await?;
+        let Some(session) = header(&parts.headers, SESSION_HEADER) else {
+            return Err(stream_not_offered());
+        };
+        if gateway
+            .sessions
+            .touch(session, &Principal::of(&caller))
+            .is_none()
+        {
+            return Err(Failure::session_not_found(None));
+        }
+        Ok(stream::open(Arc::clone(gateway), caller.tenant_id))
+    };
+    outcome.await.unwrap_or_else(wire::answer)
+}
+
+/// Without a session there is no stream to offer: `405`, as MCP lets a server answer.
+fn stream_not_offered() -> Failure {
+    Failure::http(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "GET /mcp needs an Mcp-Session-Id (protocol versions up to 2025-11-25)",
+    )
+}
+
+async fn authenticate(snapshot: &Snapshot, parts: &Parts) -> Result<CallerIdentity, Failure> {
+    let context = RequestContext {
+        headers: &parts.headers,
+        uri: &parts.uri,
+        client_certificate: None,
+    };
+    match snapshot.authenticator.authenticate(&context).await {
+        Ok(caller) => {
+            audit::auth_allowed(&caller);
+            Ok(caller)
+        }
+        Err(rejection) => {
+            audit::auth_denied(&rejection);
+            Err(Failure::Auth(Box::new(
+                snapshot.authenticator.answer(&rejection),
+            )))
+        }
+    }
+}
+
+/// The caller a message's own token names (`params._auth.token`), when per-message auth
+/// is on and the message has one; a bad token is refused like a bad header credential.
+async fn message_caller(
+    snapshot: &Snapshot,
+    message: &Message,
+) -> Result<Option<CallerIdentity>, Failure> {
+    let authenticator = &snapshot.authenticator;
+    if !authenticator.per_message() {
+        return Ok(None);
+    }
+    let params = match message {
+        Message::Request(request) => request.params.as_deref(),
+        Message::Notification(notification) => notification.params.as_deref(),
+        _ => None,
+    };
+    let Some(params) = params.filter(|p| p.get().contains("_auth") || p.get().contains("\\u"))
+    else {
+        return Ok(None);
+    };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(params.get()) else {
+        return Ok(None);
+    };
+    let Some(token) = hangar_identity::message_token(&value) else {
+        return Ok(None);
+    };
+    match authenticator.authenticate_message(token).await {
+        Ok(caller) => {
+            audit::auth_allowed(&caller);
+            Ok(Some(caller))
+        }
+        Err(rejection) => {
+            audit::auth_denied(&rejection);
+            Err(Failure::Auth(Box::new(authenticator.answer(&rejection))))
+        }
+    }
+}
+
+/// The version a request without an `MCP-Protocol-Version` header speaks: the one in its
+/// `_meta` (a 2026-07-28 request then fails header validation), else the oldest version,
+/// as MCP prescribes for a client that sends no header (the session, when there is one,
+/// knows better).
+fn body_version(message: &Message) -> Result<ProtocolVersion, hangar_mcp::Error> {
+    if let Message::Request(request) = message
+        && let Ok(meta) = RequestMeta::of(request)
+        && let Some(version) = meta.protocol_version
+    {
+        return version.parse();
+    }
+    Ok(ProtocolVersion::V2025_03_26)
+}
+
+fn is_initialize(message: &Message) -> bool {
+    matches!(message, Message::Request(request) if request.method == "initialize")
+}
+
+/// A header's value as text; `None` when absent or not visible ASCII.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// Reads the body, refusing more than `limit` bytes (`413`), early when `Content-Length`
+/// already says so.
+async fn read_body(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, Failure> {
+    let too_large = || {
+        Failure::http(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("request body exceeds {limit} bytes"),
+        )
+    };
+    let declared = header(headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(_) => Err(Failure::http(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "cannot read the request body",
+        )),
+    }
+}
+
+/// Absent `Origin` (non-browser clients) passes; a browser origin must be loopback or
+/// the host the request was sent to. Configurable allowed origins come later.
+fn check_origin(headers: &HeaderMap) -> Result<(), Failure> {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return Ok(());
+    };
+    let host = header(headers, HOST.as_str());
+    if origin
+        .to_str()
+        .is_ok_and(|origin| origin_allowed(origin, host))
+    {
+        Ok(())
+    } else {
+        Err(Failure::http(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            Cow::Borrowed("origin not allowed"),
+        ))
+    }
+}
+
+fn origin_allowed(origin: &str, host: Option<&str>) -> bool {
+    let Ok(uri) = origin.parse::<http::Uri>() else {
+        return false;
+    };
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return false;
+    };
+    if scheme != "http" && scheme != "https" {
+        return false;
+    }
+    let loopback = matches!(
+        authority.host(),
+        "localhost" | "127.0.0.1" | "[::1]" | "::1"
+    );
+    loopback || host.is_some_and(|host| host.eq_ignore_ascii_case(authority.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        assert!(origin_allowed(
+            "http://localhost:3000",
+            Some("127.0.0.1:8000")
+        ));
+        assert!(origin_allowed("http://127.0.0.1", None));
+        assert!(origin_allowed("https://[::1]:8443", None));
+        assert!(origin_allowed(
+            "https://hangar.example.com",
+            Some("hangar.example.com")
+        ));
+        assert!(!origin_allowed(
+            "https://evil.example",
+            Some("hangar.example.com")
+        ));
+        assert!(!origin_allowed("null", Some("hangar.example.com")));
+        assert!(!origin_allowed("file://localhost", None));
+    }
+
+    #[test]
+    fn body_version_reads_meta() {
+        let limits = DecodeLimits::for_version(ProtocolVersion::V2025_11_25);
+        let plain = Message::decode(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, &limits)
+            .expect("decodes");
+        assert_eq!(
+            body_version(&plain).expect("version"),
+            ProtocolVersion::V2025_03_26
+        );
+        let modern = Message::decode(
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
+            &limits,
+        )
+        .expect("decodes");
+        assert_eq!(
+            body_version(&modern).expect("version"),
+            ProtocolVersion::V2026_07_28
+        );
+    }
+}

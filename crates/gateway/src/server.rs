@@ -1,0 +1,168 @@
+//! The listener (hyper 1 over TCP, HTTP/1.1 and HTTP/2 by `hyper_util`'s auto builder)
+//! and the router.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::error::Error;
+use crate::pipeline;
+use crate::state::Gateway;
+use crate::wire::{self, Body, Failure};
+
+/// The MCP endpoint's path.
+pub const MCP_PATH: &str = "/mcp";
+
+/// Binds a TCP listener on `host:port` (`port` 0: any free port).
+///
+/// # Errors
+///
+/// [`Error::Bind`] when the address cannot be bound.
+pub async fn bind(host: &str, port: u16) -> Result<TcpListener, Error> {
+    let address = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    TcpListener::bind(&address)
+        .await
+        .map_err(|source| Error::Bind { address, source })
+}
+
+impl Gateway {
+    /// Serves HTTP on `listener` until `shutdown` completes, then stops accepting and
+    /// waits up to `drain_timeout` for in-flight requests. Fetches the back ends' tool
+    /// lists in the background when that has not happened yet (`/health/ready` says when),
+    /// and again whenever a back end announces `notifications/tools/list_changed`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the listener's address cannot be read.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), Error> {
+        let local = listener.local_addr().map_err(|source| Error::Io {
+            path: "listener".into(),
+            source,
+        })?;
+        self.follow_upstreams();
+        if !self.is_ready() {
+            let gateway = Arc::clone(&self);
+            tokio::spawn(async move { gateway.refresh_catalog().await });
+        }
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.options.header_read_timeout);
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        tracing::info!(%local, "listening");
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let (stream, peer) = match accepted {
+                        Ok(accepted) => accepted,
+                        Err(error) => {
+                            // Out of file descriptors and the like: back off, keep serving.
+                            tracing::warn!(%error, "accept failed");
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    self.spawn_connection(&builder, &graceful, stream, peer);
+                }
+                () = &mut shutdown => break,
+            }
+        }
+        drop(listener);
+        self.begin_shutdown();
+        tracing::info!(connections = graceful.count(), "draining");
+        if tokio::time::timeout(self.options.drain_timeout, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("drain timeout: closing the remaining connections");
+        }
+        Ok(())
+    }
+
+    fn spawn_connection(
+        self: &Arc<Self>,
+        builder: &auto::Builder<TokioExecutor>,
+        graceful: &GracefulShutdown,
+        stream: tokio::net::TcpStream,
+        peer: SocketAddr,
+    ) {
+        let _ = stream.set_nodelay(true);
+        let gateway = Arc::clone(self);
+        let service = service_fn(move |request| {
+            let gateway = Arc::clone(&gateway);
+            async move { Ok::<_, Infallible>(route(&gateway, request).await) }
+        });
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// The router: the MCP endpoint, discovery, health; everything else is a JSON `404`.
+pub(crate) async fn route(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
+    let path = request.uri().path();
+    match (request.method(), path) {
+        (&Method::POST, MCP_PATH) => pipeline::post(gateway, request).await,
+        (&Method::DELETE, MCP_PATH) => pipeline::delete(gateway, request).await,
+        (&Method::GET, MCP_PATH) => pipeline::get(gateway, request).await,
+        (_, MCP_PATH) => wire::answer(Failure::http(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "use POST, GET or DELETE",
+        )),
+        (&Method::GET, "/health" | "/health/live") => {
+            wire::json(StatusCode::OK, &br#"{"status":"ok"}"#[..])
+        }
+        (&Method::GET, "/health/ready") => {
+            if gateway.is_ready() {
+                wire::json(StatusCode::OK, &br#"{"status":"ready"}"#[..])
+            } else {
+                wire::json(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &br#"{"status":"starting"}"#[..],
+                )
+            }
+        }
+        (&Method::GET, path) if path.starts_with("/.well-known/") => {
+            let snapshot = gateway.snapshot();
+            match snapshot.authenticator.resource_metadata() {
+                Some(metadata) if metadata.serves(path) => wire::identity(metadata.answer()),
+                _ => not_found(),
+            }
+        }
+        _ => not_found(),
+    }
+}
+
+fn not_found() -> Response<Body> {
+    wire::answer(Failure::http(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint",
+    ))
+}

@@ -1,0 +1,431 @@
+//! The gateway's state: an immutable snapshot (config, compiled policy, authenticator,
+//! back ends) behind an atomic pointer, the back ends' tool catalog, the withdrawal
+//! overlays, the per-tenant surface cache and the sessions.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use hangar_config::Config;
+use hangar_identity::{Authenticator, HttpClient};
+use hangar_policy::{Caller, Mode, Policy};
+use hangar_projection::{
+    Catalog, ConfigWithdrawals, MemoryOverlayStore, Overlays, RedbOverlayStore, Surface,
+    visible_surface,
+};
+use serde_json::value::RawValue;
+use tokio::sync::watch;
+
+use crate::error::Error;
+use crate::session::Sessions;
+use crate::upstream::{Unconnected, Upstream, Upstreams};
+
+/// Tunables of the data plane, with their defaults.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Largest request body accepted on `POST /mcp` (default 4 MiB; larger → `413`).
+    pub max_body_bytes: usize,
+    /// Time a client has to send its request headers (default 10 s).
+    pub header_read_timeout: Duration,
+    /// A session unused this long is dropped (default 30 min).
+    pub session_idle_timeout: Duration,
+    /// Most live sessions; past it the longest idle one is dropped (default 100 000).
+    pub max_sessions: usize,
+    /// How long shutdown waits for in-flight requests (default 30 s).
+    pub drain_timeout: Duration,
+    /// Timeout of the identity client (OIDC discovery, JWKS, introspection; default 10 s).
+    pub identity_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 4 << 20,
+            header_read_timeout: Duration::from_secs(10),
+            session_idle_timeout: Duration::from_secs(30 * 60),
+            max_sessions: 100_000,
+            drain_timeout: Duration::from_secs(30),
+            identity_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// One immutable view of the configuration. In-flight requests finish on the snapshot
+/// they started with; a reload (later) builds a new one and swaps it in whole.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    pub(crate) config: Arc<Config>,
+    pub(crate) policy: Policy,
+    pub(crate) authenticator: Authenticator,
+    pub(crate) upstreams: Upstreams,
+    /// Moves on every swap; part of the surface cache key.
+    pub(crate) generation: u64,
+}
+
+/// The back ends' tools: names for the projection, raw tool objects for `tools/list`.
+#[derive(Debug, Default)]
+pub(crate) struct ToolCatalog {
+    pub(crate) catalog: Catalog,
+    raw: HashMap<String, HashMap<String, Box<RawValue>>>,
+    /// Moves on every change; part of the surface cache key.
+    generation: u64,
+}
+
+impl ToolCatalog {
+    /// The raw tool object `server` listed as `tool`.
+    pub(crate) fn tool(&self, server: &str, tool: &str) -> Option<&RawValue> {
+        self.raw.get(server)?.get(tool).map(|raw| &**raw)
+    }
+}
+
+#[derive(Debug)]
+struct CachedSurface {
+    key: (u64, u64, u64),
+    surface: Arc<Surface>,
+}
+
+/// Where the runtime withdrawals live.
+#[derive(Debug)]
+enum OverlaySource {
+    /// `data_dir` from the builder, the config, or the XDG default.
+    Dir(Option<PathBuf>),
+    /// In memory (tests): lost on restart.
+    Memory,
+}
+
+/// Builds a [`Gateway`] from a loaded config.
+#[derive(Debug)]
+pub struct GatewayBuilder {
+    config: Config,
+    overlays: OverlaySource,
+    upstreams: Upstreams,
+    options: Options,
+}
+
+impl GatewayBuilder {
+    /// Keeps the runtime withdrawals under `dir` (overrides the config's `data_dir`).
+    #[must_use]
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.overlays = OverlaySource::Dir(Some(dir.into()));
+        self
+    }
+
+    /// Keeps the runtime withdrawals in memory only (tests).
+    #[must_use]
+    pub fn in_memory_overlays(mut self) -> Self {
+        self.overlays = OverlaySource::Memory;
+        self
+    }
+
+    /// Registers a back end; it serves the config's `mcp_servers` entry of the same
+    /// name (a back end the config does not name is ignored, with a warning). A
+    /// configured server with no registered back end gets an [`Unconnected`] placeholder.
+    #[must_use]
+    pub fn upstream(mut self, upstream: Arc<dyn Upstream>) -> Self {
+        self.upstreams.insert(upstream);
+        self
+    }
+
+    /// Replaces the tunables.
+    #[must_use]
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Compiles the policy, opens the overlay store, builds the authenticator.
+    ///
+    /// # Errors
+    ///
+    /// An invalid policy or withdrawal, an overlay store that cannot be opened, an
+    /// authenticator that cannot be built, or no data directory.
+    pub fn build(self) -> Result<Gateway, Error> {
+        let config = self.config;
+        let policy = config.policy()?;
+        let withdrawals = ConfigWithdrawals::new(
+            config
+                .withdrawals()
+                .map(|w| (w.server, w.pattern, w.tenant)),
+        )?;
+        let overlays = match self.overlays {
+            OverlaySource::Memory => Overlays::new(withdrawals, MemoryOverlayStore::new())?,
+            OverlaySource::Dir(dir) => {
+                let dir = dir
+                    .or_else(|| config.data_dir.clone())
+                    .or_else(default_data_dir)
+                    .ok_or(Error::NoDataDir)?;
+                Overlays::new(withdrawals, RedbOverlayStore::open(&dir)?)?
+            }
+        };
+        let authenticator =
+            Authenticator::new(&config.auth, HttpClient::new(self.options.identity_timeout))?;
+        // SEAM(transport): build a hangar_mcp::transport::Backend adapter per server here.
+        let mut upstreams = Upstreams::new();
+        for server in &config.mcp_servers {
+            match self.upstreams.get(&server.name) {
+                Some(upstream) => upstreams.insert(Arc::clone(upstream)),
+                None => upstreams.insert(Arc::new(Unconnected::new(server.name.clone()))),
+            }
+        }
+        for upstream in self.upstreams.iter() {
+            if !upstreams.contains(upstream.name()) {
+                tracing::warn!(
+                    server = upstream.name(),
+                    "back end not in mcp_servers: not served"
+                );
+            }
+        }
+        let snapshot = Snapshot {
+            config: Arc::new(config),
+            policy,
+            authenticator,
+            upstreams,
+            generation: 0,
+        };
+        Ok(Gateway {
+            snapshot: ArcSwap::from_pointee(snapshot),
+            tools: ArcSwap::from_pointee(ToolCatalog::default()),
+            overlays,
+            surfaces: Mutex::default(),
+            sessions: Sessions::new(self.options.session_idle_timeout, self.options.max_sessions),
+            generation: AtomicU64::new(0),
+            ready: AtomicBool::new(false),
+            catalog_changes: watch::Sender::new(0),
+            stopping: watch::Sender::new(false),
+            options: self.options,
+        })
+    }
+}
+
+/// `$XDG_DATA_HOME/mcp-hangar`, else `$HOME/.local/share/mcp-hangar`.
+fn default_data_dir() -> Option<PathBuf> {
+    let xdg = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty());
+    let base = match xdg {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?).join(".local/share")
+        }
+    };
+    Some(base.join("mcp-hangar"))
+}
+
+/// The data plane: everything a request needs, shared by every connection.
+#[derive(Debug)]
+pub struct Gateway {
+    snapshot: ArcSwap<Snapshot>,
+    tools: ArcSwap<ToolCatalog>,
+    overlays: Overlays,
+    surfaces: Mutex<HashMap<Option<String>, CachedSurface>>,
+    pub(crate) sessions: Sessions,
+    generation: AtomicU64,
+    ready: AtomicBool,
+    /// The catalog generation, for the event streams (they recompute surfaces on change).
+    catalog_changes: watch::Sender<u64>,
+    /// Becomes true when shutdown starts: event streams end so connections can drain.
+    stopping: watch::Sender<bool>,
+    pub(crate) options: Options,
+}
+
+/// Surfaces cached at most; past it the cache starts over (it refills on demand).
+const MAX_CACHED_SURFACES: usize = 16_384;
+
+impl Gateway {
+    /// A builder for `config` (defaults: [`Options::default`], overlays under the data
+    /// directory).
+    pub fn builder(config: Config) -> GatewayBuilder {
+        GatewayBuilder {
+            config,
+            overlays: OverlaySource::Dir(None),
+            upstreams: Upstreams::new(),
+            options: Options::default(),
+        }
+    }
+
+    /// The withdrawal overlays (config ∪ runtime); a withdraw or restore here changes
+    /// the next `tools/list` of the tenants it concerns.
+    pub fn overlays(&self) -> &Overlays {
+        &self.overlays
+    }
+
+    /// The configured policy mode (egress or front_door).
+    pub fn mode(&self) -> Mode {
+        self.snapshot.load().policy.mode()
+    }
+
+    /// The tunables.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Whether the back ends' tool lists have been fetched once (`/health/ready`).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Asks every back end for its tools and replaces the catalog. A back end that
+    /// fails keeps its previous list (and is logged).
+    pub async fn refresh_catalog(&self) {
+        let snapshot = self.snapshot.load_full();
+        for upstream in snapshot.upstreams.iter() {
+            match upstream.list_tools().await {
+                Ok(tools) => self.set_tools(upstream.name(), tools),
+                Err(error) => {
+                    tracing::warn!(server = upstream.name(), %error, "cannot list tools");
+                }
+            }
+        }
+        self.ready.store(true, Ordering::Release);
+    }
+
+    /// Fetches one back end's tools again (after it announced a change).
+    pub async fn refresh_server(&self, server: &str) {
+        let snapshot = self.snapshot.load_full();
+        let Some(upstream) = snapshot.upstreams.get(server) else {
+            return;
+        };
+        match upstream.list_tools().await {
+            Ok(tools) => self.set_tools(server, tools),
+            Err(error) => tracing::warn!(server, %error, "cannot list tools"),
+        }
+    }
+
+    /// Follows every back end that announces changes: on `notifications/tools/list_changed`
+    /// (or missed notifications) its tools are fetched again. Subscribes before returning;
+    /// the tasks end at shutdown or when the back end's channel closes.
+    pub(crate) fn follow_upstreams(self: &Arc<Self>) {
+        let snapshot = self.snapshot.load_full();
+        for upstream in snapshot.upstreams.iter() {
+            let Some(mut notifications) = upstream.subscribe() else {
+                continue;
+            };
+            let gateway = Arc::clone(self);
+            let server = upstream.name().to_owned();
+            let mut stopping = self.stopping();
+            tokio::spawn(async move {
+                use tokio::sync::broadcast::error::RecvError;
+                loop {
+                    let refresh = tokio::select! {
+                        received = notifications.recv() => match received {
+                            Ok(notification) => {
+                                notification.method == hangar_mcp::Method::ToolsListChanged.as_str()
+                            }
+                            Err(RecvError::Lagged(_)) => true,
+                            Err(RecvError::Closed) => return,
+                        },
+                        _ = stopping.changed() => return,
+                    };
+                    if refresh {
+                        gateway.refresh_server(&server).await;
+                    }
+                }
+            });
+        }
+    }
+
+    /// Replaces `server`'s tool list (raw tool objects, as its `tools/list` gave them;
+    /// objects without a string `name` are dropped).
+    pub fn set_tools(&self, server: &str, tools: Vec<Box<RawValue>>) {
+        #[derive(serde::Deserialize)]
+        struct Named {
+            name: String,
+        }
+        let mut by_name = HashMap::with_capacity(tools.len());
+        let mut names = Vec::with_capacity(tools.len());
+        for tool in tools {
+            match serde_json::from_str::<Named>(tool.get()) {
+                Ok(Named { name }) => {
+                    if by_name.insert(name.clone(), tool).is_none() {
+                        names.push(name);
+                    }
+                }
+                Err(_) => tracing::warn!(server, "dropped a tool without a name"),
+            }
+        }
+        let current = self.tools.load();
+        let mut catalog = current.catalog.clone();
+        catalog.set_server(server, &names);
+        let mut raw = current.raw.clone();
+        raw.insert(server.to_owned(), by_name);
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        for (name, servers) in catalog.collisions() {
+            tracing::warn!(
+                tool = name,
+                ?servers,
+                "tool name served by several back ends: dropped from the flat surface"
+            );
+        }
+        self.tools.store(Arc::new(ToolCatalog {
+            catalog,
+            raw,
+            generation,
+        }));
+        self.catalog_changes.send_replace(generation);
+    }
+
+    /// Follows catalog changes (a back end's tool list was replaced).
+    pub(crate) fn catalog_changes(&self) -> watch::Receiver<u64> {
+        self.catalog_changes.subscribe()
+    }
+
+    /// Follows the start of shutdown.
+    pub(crate) fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    /// Starts shutdown for the long-lived streams (they end; plain requests finish).
+    pub(crate) fn begin_shutdown(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    pub(crate) fn tools(&self) -> Arc<ToolCatalog> {
+        self.tools.load_full()
+    }
+
+    /// The caller's flat surface, from the cache when nothing moved since it was built
+    /// (overlay epoch, catalog generation, snapshot generation).
+    pub(crate) fn surface(
+        &self,
+        snapshot: &Snapshot,
+        tools: &ToolCatalog,
+        tenant: Option<&str>,
+    ) -> Arc<Surface> {
+        let key = (self.overlays.epoch(), tools.generation, snapshot.generation);
+        let tenant_key = tenant.map(str::to_owned);
+        if let Some(cached) = self.cache().get(&tenant_key)
+            && cached.key == key
+        {
+            return Arc::clone(&cached.surface);
+        }
+        let caller = tenant.map_or_else(Caller::anonymous, Caller::tenant);
+        let surface = Arc::new(visible_surface(
+            &snapshot.policy,
+            &self.overlays,
+            &tools.catalog,
+            &caller,
+        ));
+        let mut cache = self.cache();
+        if cache.len() >= MAX_CACHED_SURFACES {
+            cache.clear();
+        }
+        cache.insert(
+            tenant_key,
+            CachedSurface {
+                key,
+                surface: Arc::clone(&surface),
+            },
+        );
+        surface
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<Option<String>, CachedSurface>> {
+        self.surfaces.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

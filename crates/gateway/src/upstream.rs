@@ -1,0 +1,408 @@
+//! Back ends as the gateway sees them: the [`Upstream`] trait, the [`Upstreams`] registry
+//! and [`FakeUpstream`], an in-memory back end for tests.
+//!
+//! SEAM(transport): `hangar_mcp::transport::Backend` (streamable HTTP and stdio, behind
+//! hangar-mcp's `transport` feature) is wired in by one adapter implementing [`Upstream`]
+//! (`request` → `Backend::request`, `list_tools` → `Backend::list_tools`, `status` →
+//! `Backend::status`, `stop` → `Backend::stop`) and by building one per `mcp_servers`
+//! entry in place of [`Unconnected`] (see `GatewayBuilder::build`). Nothing else in the
+//! gateway changes.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use hangar_mcp::{ErrorObject, Notification};
+use serde_json::value::RawValue;
+use tokio::sync::broadcast;
+
+/// A boxed, sendable future, as [`Upstream`]'s methods return (the trait stays object-safe).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a back end answered to one request.
+#[derive(Debug)]
+pub enum UpstreamReply {
+    /// A JSON-RPC `result`, raw; the gateway sends it to the caller under the caller's id.
+    Result(Box<RawValue>),
+    /// A JSON-RPC `error` object; passed to the caller under the caller's id.
+    Error(ErrorObject),
+}
+
+/// Why a back end could not answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpstreamError {
+    /// The back end is not connected (not started, stopped, unreachable).
+    #[error("back end {server} is unavailable")]
+    Unavailable {
+        /// The server name.
+        server: String,
+    },
+    /// The back end did not answer in time.
+    #[error("back end {server} timed out")]
+    Timeout {
+        /// The server name.
+        server: String,
+    },
+    /// The transport failed (connection refused, child exited, …).
+    #[error("back end {server} failed: {reason}")]
+    Failed {
+        /// The server name.
+        server: String,
+        /// What happened, as text.
+        reason: String,
+    },
+    /// The back end answered something that is not MCP.
+    #[error("back end {server} sent an invalid answer: {reason}")]
+    Protocol {
+        /// The server name.
+        server: String,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// A back end's health as the gateway reports it (`hangar_status`, `/health/ready`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UpstreamStatus {
+    /// Connected and answering.
+    Ready,
+    /// Starting or connecting.
+    Starting,
+    /// Was ready, its last request failed; requests may still succeed.
+    Degraded,
+    /// Not connected (no transport yet, stopped, or failed).
+    Down,
+}
+
+impl UpstreamStatus {
+    /// `ready`, `starting` or `down`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ready => "ready",
+            Self::Starting => "starting",
+            Self::Degraded => "degraded",
+            Self::Down => "down",
+        }
+    }
+}
+
+/// One back end (an MCP server the gateway forwards to).
+///
+/// Implementations own their connection and credentials; the gateway hands them only
+/// the method and the params (never a caller header: no token passthrough) and rewrites
+/// the JSON-RPC id itself, so an implementation uses ids of its own.
+pub trait Upstream: Send + Sync + 'static {
+    /// The server name, as in `mcp_servers`.
+    fn name(&self) -> &str;
+
+    /// Sends one request and waits for its answer.
+    fn request<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<&'a RawValue>,
+    ) -> BoxFuture<'a, Result<UpstreamReply, UpstreamError>>;
+
+    /// The back end's tools, each the raw tool object of its `tools/list` (all pages).
+    fn list_tools(&self) -> BoxFuture<'_, Result<Vec<Box<RawValue>>, UpstreamError>>;
+
+    /// The back end's health. Default: [`UpstreamStatus::Ready`].
+    fn status(&self) -> UpstreamStatus {
+        UpstreamStatus::Ready
+    }
+
+    /// The notifications the back end sends (`notifications/tools/list_changed` makes the
+    /// gateway fetch its tools again). Default: `None`, the back end never announces
+    /// changes.
+    fn subscribe(&self) -> Option<broadcast::Receiver<Notification>> {
+        None
+    }
+
+    /// Stops the back end (closes connections, ends a subprocess). Default: nothing.
+    fn stop(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// The back ends by name, in the order the config lists them.
+#[derive(Clone, Default)]
+pub struct Upstreams {
+    order: Vec<Arc<dyn Upstream>>,
+    by_name: HashMap<String, usize>,
+}
+
+impl fmt::Debug for Upstreams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.order.iter().map(|u| u.name()))
+            .finish()
+    }
+}
+
+impl Upstreams {
+    /// No back end.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces, keeping its position) the back end named `upstream.name()`.
+    pub fn insert(&mut self, upstream: Arc<dyn Upstream>) {
+        match self.by_name.get(upstream.name()) {
+            Some(&index) => self.order[index] = upstream,
+            None => {
+                self.by_name
+                    .insert(upstream.name().to_owned(), self.order.len());
+                self.order.push(upstream);
+            }
+        }
+    }
+
+    /// The back end called `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Upstream>> {
+        self.by_name.get(name).map(|&index| &self.order[index])
+    }
+
+    /// Every back end, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Arc<dyn Upstream>> + '_ {
+        self.order.iter()
+    }
+
+    /// Whether a back end called `name` is registered.
+    pub fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+}
+
+/// The placeholder for a configured server that has no transport yet: every request
+/// is [`UpstreamError::Unavailable`], its tool list is empty, its status
+/// [`UpstreamStatus::Down`]. SEAM(transport): replaced by the real back end.
+#[derive(Debug, Clone)]
+pub struct Unconnected {
+    name: String,
+}
+
+impl Unconnected {
+    /// A placeholder for `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into() }
+    }
+}
+
+impl Upstream for Unconnected {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn request<'a>(
+        &'a self,
+        _method: &'a str,
+        _params: Option<&'a RawValue>,
+    ) -> BoxFuture<'a, Result<UpstreamReply, UpstreamError>> {
+        Box::pin(async move {
+            Err(UpstreamError::Unavailable {
+                server: self.name.clone(),
+            })
+        })
+    }
+
+    fn list_tools(&self) -> BoxFuture<'_, Result<Vec<Box<RawValue>>, UpstreamError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn status(&self) -> UpstreamStatus {
+        UpstreamStatus::Down
+    }
+}
+
+/// One request a [`FakeUpstream`] received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// The JSON-RPC method.
+    pub method: String,
+    /// The params, as raw JSON text (`None` when absent).
+    pub params: Option<String>,
+}
+
+/// An in-memory back end for tests: serves a tool list (replaceable with
+/// [`FakeUpstream::set_tools`], which announces `notifications/tools/list_changed`),
+/// answers `tools/call` with a text result naming the tool and echoing the arguments,
+/// and records every request. Clones share everything.
+#[derive(Debug, Clone)]
+pub struct FakeUpstream {
+    name: String,
+    tools: Arc<Mutex<Vec<String>>>,
+    received: Arc<Mutex<Vec<Received>>>,
+    notifications: broadcast::Sender<Notification>,
+}
+
+impl FakeUpstream {
+    /// A back end called `name` listing `tools` (each gets a minimal input schema).
+    pub fn new<I, S>(name: impl Into<String>, tools: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            name: name.into(),
+            tools: Arc::new(Mutex::new(tools.into_iter().map(Into::into).collect())),
+            received: Arc::default(),
+            notifications: broadcast::channel(16).0,
+        }
+    }
+
+    /// Replaces the tool list and announces `notifications/tools/list_changed`.
+    pub fn set_tools<I, S>(&self, tools: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        *self.tools.lock().unwrap_or_else(PoisonError::into_inner) =
+            tools.into_iter().map(Into::into).collect();
+        if let Ok(notification) = Notification::tools_list_changed(None) {
+            // No subscriber yet is fine: the gateway lists tools when it starts.
+            let _ = self.notifications.send(notification);
+        }
+    }
+
+    fn tool_names(&self) -> Vec<String> {
+        self.tools
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn received(&self) -> Vec<Received> {
+        self.received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn answer(&self, method: &str, params: Option<&RawValue>) -> UpstreamReply {
+        #[derive(serde::Deserialize)]
+        struct Call<'a> {
+            #[serde(borrow)]
+            name: std::borrow::Cow<'a, str>,
+            #[serde(borrow, default)]
+            arguments: Option<&'a RawValue>,
+        }
+        let raw = |text: String| RawValue::from_string(text).unwrap_or_else(|_| empty());
+        match method {
+            "tools/call" => {
+                let Some(call) =
+                    params.and_then(|p| serde_json::from_str::<Call<'_>>(p.get()).ok())
+                else {
+                    return UpstreamReply::Error(ErrorObject {
+                        code: -32602,
+                        message: "Invalid params".to_owned(),
+                        data: None,
+                    });
+                };
+                if !self.tool_names().iter().any(|t| *t == call.name) {
+                    return UpstreamReply::Error(ErrorObject {
+                        code: -32602,
+                        message: format!("Unknown tool: {}", call.name),
+                        data: None,
+                    });
+                }
+                let text = format!(
+                    "{}:{}:{}",
+                    self.name,
+                    call.name,
+                    call.arguments.map_or("null", RawValue::get)
+                );
+                let body = serde_json::json!({"content": [{"type": "text", "text": text}]});
+                UpstreamReply::Result(raw(body.to_string()))
+            }
+            "ping" => UpstreamReply::Result(empty()),
+            other => UpstreamReply::Error(ErrorObject {
+                code: -32601,
+                message: format!("Method not found: {other}"),
+                data: None,
+            }),
+        }
+    }
+}
+
+fn empty() -> Box<RawValue> {
+    RawValue::from_string("{}".to_owned()).expect("`{}` is valid JSON")
+}
+
+impl Upstream for FakeUpstream {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn request<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<&'a RawValue>,
+    ) -> BoxFuture<'a, Result<UpstreamReply, UpstreamError>> {
+        self.received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Received {
+                method: method.to_owned(),
+                params: params.map(|p| p.get().to_owned()),
+            });
+        let reply = self.answer(method, params);
+        Box::pin(async move { Ok(reply) })
+    }
+
+    fn list_tools(&self) -> BoxFuture<'_, Result<Vec<Box<RawValue>>, UpstreamError>> {
+        let tools = self
+            .tool_names()
+            .iter()
+            .map(|name| {
+                let tool = serde_json::json!({
+                    "name": name,
+                    "description": format!("{name} on {}", self.name),
+                    "inputSchema": {"type": "object"},
+                });
+                RawValue::from_string(tool.to_string()).unwrap_or_else(|_| empty())
+            })
+            .collect();
+        Box::pin(async move { Ok(tools) })
+    }
+
+    fn subscribe(&self) -> Option<broadcast::Receiver<Notification>> {
+        Some(self.notifications.subscribe())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn fake_upstream_answers_and_records() {
+        let fake = FakeUpstream::new("payments", ["charge"]);
+        let params =
+            RawValue::from_string(r#"{"name":"charge","arguments":{"a":1}}"#.into()).expect("json");
+        let Ok(UpstreamReply::Result(result)) = fake.request("tools/call", Some(&params)).await
+        else {
+            panic!("a result")
+        };
+        assert!(result.get().contains(r#"payments:charge:{\"a\":1}"#));
+        assert_eq!(fake.received().len(), 1);
+        assert_eq!(fake.list_tools().await.expect("tools").len(), 1);
+    }
+
+    #[test]
+    fn registry_keeps_order_and_replaces_in_place() {
+        let mut upstreams = Upstreams::new();
+        upstreams.insert(Arc::new(Unconnected::new("a")));
+        upstreams.insert(Arc::new(Unconnected::new("b")));
+        upstreams.insert(Arc::new(FakeUpstream::new("a", ["x"])));
+        let names: Vec<&str> = upstreams.iter().map(|u| u.name()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(
+            upstreams.get("a").map(|u| u.status()),
+            Some(UpstreamStatus::Ready)
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! The one place a request's outcome becomes a wire answer: every [`Failure`] maps to
+//! an HTTP status and a JSON body (plain `{"error","message"}` for HTTP-level refusals,
+//! a JSON-RPC error object for protocol-level ones), and every success is framed here.
+
+use std::borrow::Cow;
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use hangar_identity::WireAnswer;
+use hangar_mcp::{ErrorCode, ErrorObject, ErrorResponse, Id};
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use serde_json::value::RawValue;
+
+/// The body type of every answer: a whole JSON document, or an event stream.
+pub(crate) type Body = BoxBody<Bytes, Infallible>;
+
+/// The `Mcp-Session-Id` header.
+pub(crate) const SESSION_HEADER: &str = "mcp-session-id";
+
+/// Why a request was not served.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// An HTTP-level refusal: `{"error": <error>, "message": <message>}`.
+    Http {
+        status: StatusCode,
+        error: &'static str,
+        message: Cow<'static, str>,
+    },
+    /// The authenticator's answer (status, challenge, body), passed through untouched.
+    Auth(Box<WireAnswer>),
+    /// A codec error (parse, invalid request, header mismatch, unsupported version, …).
+    Codec {
+        id: Option<Id>,
+        error: hangar_mcp::Error,
+    },
+    /// A JSON-RPC error object answered under `id`, with `status`.
+    Rpc {
+        status: StatusCode,
+        id: Option<Id>,
+        error: ErrorObject,
+    },
+}
+
+impl Failure {
+    pub(crate) fn http(
+        status: StatusCode,
+        error: &'static str,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::Http {
+            status,
+            error,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn codec(id: Option<Id>, error: hangar_mcp::Error) -> Self {
+        Self::Codec { id, error }
+    }
+
+    /// A JSON-RPC error with HTTP 200 (the request was understood and answered).
+    pub(crate) fn rpc(id: Id, code: i64, message: impl Into<String>) -> Self {
+        Self::Rpc {
+            status: StatusCode::OK,
+            id: Some(id),
+            error: ErrorObject {
+                code,
+                message: message.into(),
+                data: None,
+            },
+        }
+    }
+
+    /// `-32602 Unknown tool: <name>`: unknown, denied and withdrawn alike.
+    pub(crate) fn unknown_tool(id: Id, name: &str) -> Self {
+        let ErrorResponse { id, error } = ErrorResponse::unknown_tool(id, name);
+        Self::Rpc {
+            status: StatusCode::OK,
+            id,
+            error,
+        }
+    }
+
+    /// The session id is unknown, expired or another principal's: `404`, JSON-RPC
+    /// `-32001 Session not found` (the client starts a new session).
+    pub(crate) fn session_not_found(id: Option<Id>) -> Self {
+        Self::Rpc {
+            status: StatusCode::NOT_FOUND,
+            id,
+            error: ErrorObject {
+                code: -32001,
+                message: "Session not found".to_owned(),
+                data: None,
+            },
+        }
+    }
+}
+
+/// The HTTP status a codec error is answered with: `400` for what the client must fix
+/// before the request means anything (parse, invalid request, header mismatch,
+/// unsupported version), `200` for errors about an understood request.
+fn codec_status(error: &hangar_mcp::Error) -> StatusCode {
+    match error.error_code() {
+        ErrorCode::ParseError
+        | ErrorCode::InvalidRequest
+        | ErrorCode::HeaderMismatch
+        | ErrorCode::UnsupportedProtocolVersion => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    }
+}
+
+/// A failure as an HTTP answer.
+pub(crate) fn answer(failure: Failure) -> Response<Body> {
+    match failure {
+        Failure::Http {
+            status,
+            error,
+            message,
+        } => {
+            let body = serde_json::json!({"error": error, "message": message});
+            json(status, body.to_string().into_bytes())
+        }
+        Failure::Auth(answer) => identity(*answer),
+        Failure::Codec { id, error } => {
+            let status = codec_status(&error);
+            let id = id.or_else(|| error.request_id().cloned());
+            rpc_error(status, id, error.to_error_object())
+        }
+        Failure::Rpc { status, id, error } => rpc_error(status, id, error),
+    }
+}
+
+fn rpc_error(status: StatusCode, id: Option<Id>, error: ErrorObject) -> Response<Body> {
+    let response = ErrorResponse { id, error };
+    let mut out = Vec::with_capacity(96);
+    response.encode_with_id(response.id.as_ref(), &mut out);
+    json(status, out)
+}
+
+/// A JSON-RPC result for `id`.
+pub(crate) fn result(id: &Id, result: Box<RawValue>) -> Response<Body> {
+    let mut out = Vec::with_capacity(result.get().len() + 48);
+    hangar_mcp::Response::new(id.clone(), result).encode_with_id(id, &mut out);
+    json(StatusCode::OK, out)
+}
+
+/// A JSON-RPC error object a back end sent, answered under the caller's `id`.
+pub(crate) fn upstream_error(id: &Id, error: ErrorObject) -> Response<Body> {
+    rpc_error(StatusCode::OK, Some(id.clone()), error)
+}
+
+/// `202 Accepted`, no body: a notification or a response was taken.
+pub(crate) fn accepted() -> Response<Body> {
+    status_only(StatusCode::ACCEPTED)
+}
+
+/// A status with an empty body.
+pub(crate) fn status_only(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::new()).boxed());
+    *response.status_mut() = status;
+    response
+}
+
+/// A JSON body with `status`.
+pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(Full::new(body.into()).boxed());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// The identity crate's answer (metadata document), as a response.
+pub(crate) fn identity(answer: WireAnswer) -> Response<Body> {
+    answer.into_response().map(BodyExt::boxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(response: Response<Body>) -> String {
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    #[tokio::test]
+    async fn unknown_tool_is_the_hidden_existence_error() {
+        let response = answer(Failure::unknown_tool(Id::Number(3), "refund"));
+        assert_eq!(response.status(), StatusCode::OK);
+        let text = body(response).await;
+        assert!(text.contains(r#""code":-32602"#), "{text}");
+        assert!(text.contains("Unknown tool: refund"), "{text}");
+        assert!(text.contains(r#""id":3"#), "{text}");
+    }
+
+    #[tokio::test]
+    async fn http_failures_are_json() {
+        let response = answer(Failure::http(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no route",
+        ));
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            body(response).await,
+            r#"{"error":"not_found","message":"no route"}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn parse_errors_are_400_with_a_null_id() {
+        let error = hangar_mcp::Message::decode(
+            b"{",
+            &hangar_mcp::DecodeLimits::for_version(hangar_mcp::ProtocolVersion::V2025_11_25),
+        )
+        .expect_err("invalid json");
+        let response = answer(Failure::codec(None, error));
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let text = body(response).await;
+        assert!(text.contains(r#""id":null"#), "{text}");
+        assert!(text.contains("-32700"), "{text}");
+    }
+}
