@@ -4,6 +4,9 @@
 //! first); these tests find them next to the test executable.
 
 mod demo_example;
+mod gateway;
+mod gateway_egress;
+mod gateway_front_door;
 mod hangarctl_explain;
 mod harness;
 mod harness_pieces;

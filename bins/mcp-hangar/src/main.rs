@@ -2,7 +2,9 @@
 //!
 //! `mcp-hangar --config FILE serve --http --host H --port P` loads the config (default
 //! `~/.config/mcp-hangar/config.yaml`), prints `mcp-hangar listening on http://H:P` once
-//! it accepts connections, and drains in-flight requests on SIGTERM or ctrl-c.
+//! it accepts connections (the back ends start and list their tools in the background),
+//! and on SIGTERM or ctrl-c drains in-flight requests, then stops the back ends (stdio
+//! children are killed).
 //!
 //! Exit codes: 0 clean shutdown, 2 bad arguments, 64 invalid configuration (every problem
 //! printed with its file, line and YAML path), 69 the address cannot be bound, 70 any
@@ -105,8 +107,8 @@ async fn run(config: Config, data_dir: Option<PathBuf>, serve: &Serve) -> anyhow
     if let Some(dir) = data_dir {
         builder = builder.data_dir(dir);
     }
-    // SEAM(transport): register one hangar_mcp::transport::Backend adapter per server here
-    // (builder.upstream(...)); until then configured servers are `Unconnected`.
+    // Every configured server is a real back end (HTTP or a stdio child), started by
+    // `serve` without delaying the ready line, stopped after the drain.
     let gateway = Arc::new(builder.build()?);
     let listener = hangar_gateway::bind(&serve.host, serve.port).await?;
     // Handlers first, then the ready line: a SIGTERM right after it still drains.

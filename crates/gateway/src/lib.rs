@@ -9,7 +9,9 @@
 //! `tools/list` and `tools/call` use the caller's flat surface
 //! ([`hangar_projection::visible_surface`], cached per tenant and epoch) and unknown,
 //! denied and withdrawn tools all answer `-32602 Unknown tool: <name>`; in egress mode
-//! the gateway offers its `hangar_*` management tools. Back ends are [`Upstream`]s.
+//! the gateway offers its `hangar_*` management tools. Back ends are [`Upstream`]s: for
+//! every configured server the real transport ([`BackendUpstream`]), unless a test
+//! registers its own ([`FakeUpstream`]).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -42,6 +44,7 @@
 #![deny(missing_docs)]
 
 mod audit;
+mod backend;
 mod egress;
 mod error;
 mod methods;
@@ -54,6 +57,7 @@ mod stream;
 mod upstream;
 mod wire;
 
+pub use backend::{BackendUpstream, backend_config};
 pub use error::Error;
 pub use hangar_config::Config;
 pub use server::{MCP_PATH, bind};

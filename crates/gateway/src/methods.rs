@@ -4,8 +4,9 @@
 
 use hangar_identity::CallerIdentity;
 use hangar_mcp::{
-    CacheScope, CallToolParams, DiscoverResultBuilder, ErrorObject, Id, InitializeParams,
-    InitializeResultBuilder, ProtocolVersion, Request, ToolListBuilder,
+    CacheScope, CallToolParams, DiscoverResultBuilder, Id, InitializeParams,
+    InitializeResultBuilder, ProtocolVersion, Request, SubscriptionFilter,
+    SubscriptionsListenParams, ToolListBuilder,
 };
 use hangar_policy::Mode;
 use http::{HeaderValue, Response};
@@ -15,6 +16,7 @@ use crate::audit;
 use crate::egress;
 use crate::session::Principal;
 use crate::state::{Gateway, Snapshot};
+use crate::stream;
 use crate::upstream::{UpstreamError, UpstreamReply};
 use crate::wire::{self, Body, Failure, SESSION_HEADER};
 
@@ -27,7 +29,7 @@ const CAPABILITIES: &str = r#"{"tools":{"listChanged":true}}"#;
 
 /// Everything a method needs about the request it answers.
 pub(crate) struct Exchange<'a> {
-    pub(crate) gateway: &'a Gateway,
+    pub(crate) gateway: &'a std::sync::Arc<Gateway>,
     pub(crate) snapshot: &'a Snapshot,
     pub(crate) caller: &'a CallerIdentity,
     pub(crate) principal: Principal,
@@ -43,6 +45,7 @@ pub(crate) async fn dispatch(
     match request.method.as_str() {
         "initialize" if !stateless => initialize(exchange, request),
         "server/discover" if stateless => discover(id),
+        "subscriptions/listen" if stateless => listen(exchange, request),
         "ping" => Ok(wire::result(id, raw("{}")?)),
         "tools/list" => tools_list(exchange, id),
         "tools/call" => {
@@ -85,6 +88,24 @@ fn initialize(exchange: &Exchange<'_>, request: &Request) -> Result<Response<Bod
         response.headers_mut().insert(SESSION_HEADER, value);
     }
     Ok(response)
+}
+
+/// `subscriptions/listen` (2026-07-28): the answer is an event stream; the gateway honours
+/// `toolsListChanged` only (the caller's surface; prompts and resources are not relayed).
+fn listen(exchange: &Exchange<'_>, request: &Request) -> Result<Response<Body>, Failure> {
+    let params: SubscriptionsListenParams = request
+        .params_as()
+        .map_err(|error| Failure::codec(Some(request.id.clone()), error))?;
+    let honored = SubscriptionFilter {
+        tools_list_changed: params.notifications.tools_list_changed,
+        ..SubscriptionFilter::default()
+    };
+    Ok(stream::listen(
+        std::sync::Arc::clone(exchange.gateway),
+        exchange.caller.tenant_id.clone(),
+        request.id.clone(),
+        honored,
+    ))
 }
 
 fn discover(id: &Id) -> Result<Response<Body>, Failure> {
@@ -174,15 +195,7 @@ pub(crate) fn forward(
         Ok(UpstreamReply::Error(error)) => Ok(wire::upstream_error(id, error)),
         Err(error) => {
             tracing::warn!(server, %error, "back end request failed");
-            Err(Failure::Rpc {
-                status: http::StatusCode::OK,
-                id: Some(id.clone()),
-                error: ErrorObject {
-                    code: -32603,
-                    message: format!("Back end {server} unavailable"),
-                    data: None,
-                },
-            })
+            Err(wire::upstream_failure(id, &error))
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The MCP endpoint: `POST /mcp` runs the request pipeline, `DELETE /mcp` ends a session,
-//! `GET /mcp` (the server-to-client stream of ≤ 2025-11-25) is not offered yet (`405`).
+//! `GET /mcp` opens a session's server-to-client stream (≤ 2025-11-25; without a session
+//! `405`).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -23,14 +24,17 @@ use crate::stream;
 use crate::wire::{self, Body, Failure, SESSION_HEADER};
 
 /// `POST /mcp`.
-pub(crate) async fn post(gateway: &Gateway, request: Request<Incoming>) -> Response<Body> {
+pub(crate) async fn post(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
     match run(gateway, request).await {
         Ok(response) => response,
         Err(failure) => wire::answer(failure),
     }
 }
 
-async fn run(gateway: &Gateway, request: Request<Incoming>) -> Result<Response<Body>, Failure> {
+async fn run(
+    gateway: &Arc<Gateway>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Failure> {
     let (parts, body) = request.into_parts();
     // One snapshot for the whole request: a reload mid-request does not mix configs.
     let snapshot = gateway.snapshot();

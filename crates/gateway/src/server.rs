@@ -22,6 +22,9 @@ use crate::wire::{self, Body, Failure};
 /// The MCP endpoint's path.
 pub const MCP_PATH: &str = "/mcp";
 
+/// How long shutdown waits for each back end to stop.
+const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Binds a TCP listener on `host:port` (`port` 0: any free port).
 ///
 /// # Errors
@@ -40,7 +43,8 @@ pub async fn bind(host: &str, port: u16) -> Result<TcpListener, Error> {
 
 impl Gateway {
     /// Serves HTTP on `listener` until `shutdown` completes, then stops accepting and
-    /// waits up to `drain_timeout` for in-flight requests. Fetches the back ends' tool
+    /// waits up to `drain_timeout` for in-flight requests, then stops the back ends. Starts
+    /// the back ends and fetches the back ends' tool
     /// lists in the background when that has not happened yet (`/health/ready` says when),
     /// and again whenever a back end announces `notifications/tools/list_changed`.
     ///
@@ -56,11 +60,11 @@ impl Gateway {
             path: "listener".into(),
             source,
         })?;
+        // Back ends start now; their tools arrive in the background (`/health/ready`).
+        self.start_upstreams();
         self.follow_upstreams();
-        if !self.is_ready() {
-            let gateway = Arc::clone(&self);
-            tokio::spawn(async move { gateway.refresh_catalog().await });
-        }
+        let gateway = Arc::clone(&self);
+        tokio::spawn(gateway.discover_tools());
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -95,6 +99,8 @@ impl Gateway {
         {
             tracing::warn!("drain timeout: closing the remaining connections");
         }
+        // After the drain: no request needs a back end any more; stdio children end here.
+        self.stop_upstreams(STOP_TIMEOUT).await;
         Ok(())
     }
 

@@ -19,9 +19,10 @@ use hangar_projection::{
 use serde_json::value::RawValue;
 use tokio::sync::watch;
 
+use crate::backend::BackendUpstream;
 use crate::error::Error;
 use crate::session::Sessions;
-use crate::upstream::{Unconnected, Upstream, Upstreams};
+use crate::upstream::{Upstream, Upstreams};
 
 /// Tunables of the data plane, with their defaults.
 #[derive(Debug, Clone)]
@@ -123,7 +124,8 @@ impl GatewayBuilder {
 
     /// Registers a back end; it serves the config's `mcp_servers` entry of the same
     /// name (a back end the config does not name is ignored, with a warning). A
-    /// configured server with no registered back end gets an [`Unconnected`] placeholder.
+    /// configured server with no registered back end is reached through the real
+    /// transport ([`BackendUpstream`], started when the gateway starts serving).
     #[must_use]
     pub fn upstream(mut self, upstream: Arc<dyn Upstream>) -> Self {
         self.upstreams.insert(upstream);
@@ -163,12 +165,12 @@ impl GatewayBuilder {
         };
         let authenticator =
             Authenticator::new(&config.auth, HttpClient::new(self.options.identity_timeout))?;
-        // SEAM(transport): build a hangar_mcp::transport::Backend adapter per server here.
+        // Registered back ends (tests) first; every other server gets the real transport.
         let mut upstreams = Upstreams::new();
         for server in &config.mcp_servers {
             match self.upstreams.get(&server.name) {
                 Some(upstream) => upstreams.insert(Arc::clone(upstream)),
-                None => upstreams.insert(Arc::new(Unconnected::new(server.name.clone()))),
+                None => upstreams.insert(Arc::new(BackendUpstream::new(server))),
             }
         }
         for upstream in self.upstreams.iter() {
@@ -281,15 +283,86 @@ impl Gateway {
         self.ready.store(true, Ordering::Release);
     }
 
-    /// Fetches one back end's tools again (after it announced a change).
-    pub async fn refresh_server(&self, server: &str) {
+    /// The first tool discovery, in the background of `serve`: every back end at once
+    /// (the gateway is ready when each has answered or failed once), then again, with a
+    /// growing pause (1 s doubling to 30 s), each back end that failed, until it answers
+    /// or shutdown starts.
+    pub(crate) async fn discover_tools(self: Arc<Self>) {
+        if self.is_ready() {
+            return;
+        }
+        let mut first = tokio::task::JoinSet::new();
+        for upstream in self.snapshot.load().upstreams.iter() {
+            let gateway = Arc::clone(&self);
+            let server = upstream.name().to_owned();
+            first.spawn(async move {
+                let listed = gateway.refresh_server(&server).await;
+                (server, listed)
+            });
+        }
+        let mut failed = Vec::new();
+        while let Some(joined) = first.join_next().await {
+            if let Ok((server, false)) = joined {
+                failed.push(server);
+            }
+        }
+        self.ready.store(true, Ordering::Release);
+        let mut pause = Duration::from_secs(1);
+        let mut stopping = self.stopping();
+        while !failed.is_empty() {
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                _ = stopping.changed() => return,
+            }
+            pause = (pause * 2).min(Duration::from_secs(30));
+            let mut still = Vec::new();
+            for server in failed {
+                if !self.refresh_server(&server).await {
+                    still.push(server);
+                }
+            }
+            failed = still;
+        }
+    }
+
+    /// Starts every back end (subprocesses spawned, connections prepared) without
+    /// waiting for any.
+    pub(crate) fn start_upstreams(&self) {
+        for upstream in self.snapshot.load().upstreams.iter() {
+            upstream.start();
+        }
+    }
+
+    /// Stops every back end (stdio children killed, HTTP sessions ended), each within
+    /// `timeout`.
+    pub(crate) async fn stop_upstreams(&self, timeout: Duration) {
+        let snapshot = self.snapshot.load_full();
+        for upstream in snapshot.upstreams.iter() {
+            if tokio::time::timeout(timeout, upstream.stop())
+                .await
+                .is_err()
+            {
+                tracing::warn!(server = upstream.name(), "back end did not stop in time");
+            }
+        }
+    }
+
+    /// Fetches one back end's tools again (after it announced a change); whether it
+    /// answered (a back end that fails keeps its previous list).
+    pub async fn refresh_server(&self, server: &str) -> bool {
         let snapshot = self.snapshot.load_full();
         let Some(upstream) = snapshot.upstreams.get(server) else {
-            return;
+            return false;
         };
         match upstream.list_tools().await {
-            Ok(tools) => self.set_tools(server, tools),
-            Err(error) => tracing::warn!(server, %error, "cannot list tools"),
+            Ok(tools) => {
+                self.set_tools(server, tools);
+                true
+            }
+            Err(error) => {
+                tracing::warn!(server, %error, "cannot list tools");
+                false
+            }
         }
     }
 
@@ -319,7 +392,7 @@ impl Gateway {
                         _ = stopping.changed() => return,
                     };
                     if refresh {
-                        gateway.refresh_server(&server).await;
+                        let _ = gateway.refresh_server(&server).await;
                     }
                 }
             });

@@ -1,12 +1,9 @@
 //! Back ends as the gateway sees them: the [`Upstream`] trait, the [`Upstreams`] registry
 //! and [`FakeUpstream`], an in-memory back end for tests.
 //!
-//! SEAM(transport): `hangar_mcp::transport::Backend` (streamable HTTP and stdio, behind
-//! hangar-mcp's `transport` feature) is wired in by one adapter implementing [`Upstream`]
-//! (`request` → `Backend::request`, `list_tools` → `Backend::list_tools`, `status` →
-//! `Backend::status`, `stop` → `Backend::stop`) and by building one per `mcp_servers`
-//! entry in place of [`Unconnected`] (see `GatewayBuilder::build`). Nothing else in the
-//! gateway changes.
+//! The real back ends (`hangar_mcp::transport::Backend`, Streamable HTTP and stdio) are
+//! [`BackendUpstream`](crate::BackendUpstream)s, one per `mcp_servers` entry that has no
+//! registered [`Upstream`] (see `GatewayBuilder::build`).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -62,6 +59,9 @@ pub enum UpstreamError {
         /// What was wrong.
         reason: String,
     },
+    /// The real transport failed (its own error, which knows its JSON-RPC answer).
+    #[error(transparent)]
+    Transport(#[from] hangar_mcp::transport::TransportError),
 }
 
 /// A back end's health as the gateway reports it (`hangar_status`, `/health/ready`).
@@ -121,6 +121,10 @@ pub trait Upstream: Send + Sync + 'static {
         None
     }
 
+    /// Starts the back end (spawns a subprocess, prepares a connection) without waiting
+    /// for it; the gateway calls it once when it starts serving. Default: nothing.
+    fn start(&self) {}
+
     /// Stops the back end (closes connections, ends a subprocess). Default: nothing.
     fn stop(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
@@ -176,9 +180,9 @@ impl Upstreams {
     }
 }
 
-/// The placeholder for a configured server that has no transport yet: every request
-/// is [`UpstreamError::Unavailable`], its tool list is empty, its status
-/// [`UpstreamStatus::Down`]. SEAM(transport): replaced by the real back end.
+/// A back end that is never there (tests): every request is
+/// [`UpstreamError::Unavailable`], its tool list is empty, its status
+/// [`UpstreamStatus::Down`].
 #[derive(Debug, Clone)]
 pub struct Unconnected {
     name: String,

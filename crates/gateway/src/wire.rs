@@ -14,6 +14,8 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use serde_json::value::RawValue;
 
+use crate::upstream::UpstreamError;
+
 /// The body type of every answer: a whole JSON document, or an event stream.
 pub(crate) type Body = BoxBody<Bytes, Infallible>;
 
@@ -147,6 +149,37 @@ pub(crate) fn result(id: &Id, result: Box<RawValue>) -> Response<Body> {
     json(StatusCode::OK, out)
 }
 
+/// A back end that could not answer, as the caller's JSON-RPC error (HTTP 200): a
+/// transport failure answers the transport's own error object (`-32603`, the back end
+/// and the reason in `data`, never a credential or a back-end body); the other
+/// failures the same shape.
+pub(crate) fn upstream_failure(id: &Id, error: &UpstreamError) -> Failure {
+    let (server, reason) = match error {
+        UpstreamError::Transport(error) => {
+            return Failure::Rpc {
+                status: StatusCode::OK,
+                id: Some(id.clone()),
+                error: error.to_error_object(),
+            };
+        }
+        UpstreamError::Unavailable { server } => (server, "unreachable"),
+        UpstreamError::Timeout { server } => (server, "timeout"),
+        UpstreamError::Failed { server, .. } => (server, "closed"),
+        UpstreamError::Protocol { server, .. } => (server, "invalid_response"),
+    };
+    let data = serde_json::json!({"backend": server, "reason": reason});
+    let error = ErrorObject {
+        code: ErrorCode::InternalError.as_i64(),
+        message: format!("Back-end error: back end {server} unavailable"),
+        data: RawValue::from_string(data.to_string()).ok(),
+    };
+    Failure::Rpc {
+        status: StatusCode::OK,
+        id: Some(id.clone()),
+        error,
+    }
+}
+
 /// A JSON-RPC error object a back end sent, answered under the caller's `id`.
 pub(crate) fn upstream_error(id: &Id, error: ErrorObject) -> Response<Body> {
     rpc_error(StatusCode::OK, Some(id.clone()), error)
@@ -201,6 +234,20 @@ mod tests {
         assert!(text.contains(r#""code":-32602"#), "{text}");
         assert!(text.contains("Unknown tool: refund"), "{text}");
         assert!(text.contains(r#""id":3"#), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_transport_failure_is_the_transports_error_object() {
+        let error = UpstreamError::Transport(hangar_mcp::transport::TransportError::Unreachable {
+            backend: "payments".to_owned(),
+            reason: "connection refused".to_owned(),
+        });
+        let response = answer(upstream_failure(&Id::Number(4), &error));
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            body(response).await,
+            r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32603,"message":"Back-end error: back end unreachable","data":{"backend":"payments","reason":"unreachable"}}}"#
+        );
     }
 
     #[tokio::test]

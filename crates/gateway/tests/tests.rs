@@ -489,6 +489,52 @@ async fn the_event_stream_announces_a_change_of_the_callers_surface() {
 }
 
 #[tokio::test]
+async fn a_2026_listen_stream_is_acknowledged_tagged_and_closed_with_its_result() {
+    let harness = Harness::start(FRONT_DOOR).await;
+    let body = r#"{"jsonrpc":"2.0","id":"listen-1","method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true,"promptsListChanged":true},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#;
+    let (status, headers, mut stream) = harness
+        .post_stream(
+            &[
+                ("x-api-key", KEY_B),
+                ("mcp-protocol-version", "2026-07-28"),
+                ("mcp-method", "subscriptions/listen"),
+            ],
+            body,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "text/event-stream");
+    // The ack first: only what the gateway honours (tools), tagged with the request's id.
+    let ack = next_chunk(&mut stream).await.expect("the ack");
+    assert_eq!(
+        ack,
+        "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/subscriptions/acknowledged\",\"params\":{\"notifications\":{\"toolsListChanged\":true},\"_meta\":{\"io.modelcontextprotocol/subscriptionId\":\"listen-1\"}}}\n\n"
+    );
+    harness
+        .gateway
+        .overlays()
+        .withdraw(
+            &WithdrawalKey::for_tenant("payments", "refund", "tenant:b"),
+            "ops",
+        )
+        .expect("withdraw");
+    let event = next_chunk(&mut stream).await.expect("an event");
+    assert_eq!(
+        event,
+        "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/subscriptionId\":\"listen-1\"}}}\n\n"
+    );
+    // Shutdown ends the stream with its result (graceful closure), then the body ends.
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(5), harness.stop()).await;
+    assert!(stopped.is_ok(), "shutdown waited for the stream");
+    let last = next_chunk(&mut stream).await.expect("the result");
+    assert!(
+        last.contains(r#""id":"listen-1","result":{"_meta""#),
+        "{last}"
+    );
+    assert_eq!(next_chunk(&mut stream).await, None);
+}
+
+#[tokio::test]
 async fn a_back_end_tool_list_change_reaches_the_surface_and_the_stream() {
     let harness = Harness::start(FRONT_DOOR).await;
     let a = harness.session(KEY_A).await;

@@ -191,6 +191,38 @@ impl Harness {
         (response.status(), response.into_body())
     }
 
+    /// `POST /mcp` with a JSON body and `headers`, the answer's body left open (an event
+    /// stream such as a `subscriptions/listen` answer).
+    pub(crate) async fn post_stream(
+        &self,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (StatusCode, HeaderMap, hyper::body::Incoming) {
+        let stream = TcpStream::connect(self.addr).await.expect("connect");
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("handshake");
+        tokio::spawn(connection);
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri("/mcp")
+            .header("host", self.addr.to_string())
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .expect("request");
+        let response = sender.send_request(request).await.expect("response");
+        (
+            response.status(),
+            response.headers().clone(),
+            response.into_body(),
+        )
+    }
+
     /// `POST /mcp` with a JSON body and `headers`.
     pub(crate) async fn post(&self, headers: &[(&str, &str)], body: &str) -> Answer {
         let mut all = vec![
