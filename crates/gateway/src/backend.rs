@@ -143,6 +143,12 @@ impl Upstream for BackendUpstream {
         }
     }
 
+    fn restarts(&self) -> u32 {
+        self.backend
+            .get()
+            .map_or(0, |backend| backend.status().restarts)
+    }
+
     fn subscribe(&self) -> Option<broadcast::Receiver<Notification>> {
         Some(self.backend().subscribe())
     }

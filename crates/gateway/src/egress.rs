@@ -93,7 +93,7 @@ pub(crate) async fn call(
 
 /// Whether the caller may see and call `server`/`tool`: listed by the back end, not
 /// withdrawn for the caller's tenant, allowed by the policy.
-fn allowed(exchange: &Exchange<'_>, server: &str, tool: &str) -> bool {
+pub(crate) fn allowed(exchange: &Exchange<'_>, server: &str, tool: &str) -> bool {
     let tenant = exchange.caller.tenant_id.as_deref();
     let caller = tenant.map_or_else(Caller::anonymous, Caller::tenant);
     exchange.gateway.tools().catalog.contains(server, tool)

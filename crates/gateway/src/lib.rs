@@ -9,7 +9,11 @@
 //! `tools/list` and `tools/call` use the caller's flat surface
 //! ([`hangar_projection::visible_surface`], cached per tenant and epoch) and unknown,
 //! denied and withdrawn tools all answer `-32602 Unknown tool: <name>`; in egress mode
-//! the gateway offers its `hangar_*` management tools. Back ends are [`Upstream`]s: for
+//! the gateway offers its `hangar_*` management tools. Prompts, resources, completion
+//! and `logging/setLevel` pass through to the one back end that owns what they name,
+//! among those the caller reaches (front_door: a back end with a tool on the caller's
+//! surface); unknown and unreachable both answer `-32602 Unknown prompt` / `Unknown
+//! resource`. Back ends are [`Upstream`]s: for
 //! every configured server the real transport ([`BackendUpstream`]), unless a test
 //! registers its own ([`FakeUpstream`]).
 //!
@@ -48,6 +52,7 @@ mod backend;
 mod egress;
 mod error;
 mod methods;
+mod passthrough;
 mod pipeline;
 mod server;
 mod session;

@@ -1,6 +1,7 @@
-//! Method dispatch for one decoded request: the handshake, discovery, `ping`, and the
+//! Method dispatch for one decoded request: the handshake, discovery, `ping`, the
 //! tools, by mode (front_door: the tenant's flat surface; egress: the `hangar_*`
-//! management tools).
+//! management tools), and prompts, resources, completion and logging (passed through,
+//! see `passthrough`).
 
 use hangar_identity::CallerIdentity;
 use hangar_mcp::{
@@ -14,6 +15,7 @@ use serde_json::value::RawValue;
 
 use crate::audit;
 use crate::egress;
+use crate::passthrough::{self, Kind};
 use crate::session::Principal;
 use crate::state::{Gateway, Snapshot};
 use crate::stream;
@@ -24,8 +26,6 @@ use crate::wire::{self, Body, Failure, SESSION_HEADER};
 pub(crate) const SERVER_NAME: &str = "mcp-hangar";
 /// The software version in `serverInfo`.
 pub(crate) const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The capabilities the gateway announces.
-const CAPABILITIES: &str = r#"{"tools":{"listChanged":true}}"#;
 
 /// Everything a method needs about the request it answers.
 pub(crate) struct Exchange<'a> {
@@ -44,7 +44,7 @@ pub(crate) async fn dispatch(
     let stateless = exchange.version.is_stateless();
     match request.method.as_str() {
         "initialize" if !stateless => initialize(exchange, request),
-        "server/discover" if stateless => discover(id),
+        "server/discover" if stateless => discover(exchange, id),
         "subscriptions/listen" if stateless => listen(exchange, request),
         "ping" => Ok(wire::result(id, raw("{}")?)),
         "tools/list" => tools_list(exchange, id),
@@ -59,6 +59,15 @@ pub(crate) async fn dispatch(
                 _ => egress::call(exchange, id, &call).await,
             }
         }
+        "prompts/list" => passthrough::list(exchange, id, Kind::Prompts),
+        "resources/list" => passthrough::list(exchange, id, Kind::Resources),
+        "resources/templates/list" => passthrough::list(exchange, id, Kind::Templates),
+        "prompts/get" => passthrough::get_prompt(exchange, request).await,
+        "resources/read" | "resources/subscribe" | "resources/unsubscribe" => {
+            passthrough::resource(exchange, request).await
+        }
+        "completion/complete" => passthrough::complete(exchange, request).await,
+        "logging/setLevel" => passthrough::set_level(exchange, request).await,
         other => Err(Failure::codec(
             Some(id.clone()),
             hangar_mcp::Error::MethodNotFound {
@@ -74,7 +83,7 @@ fn initialize(exchange: &Exchange<'_>, request: &Request) -> Result<Response<Bod
         .params_as()
         .map_err(|error| Failure::codec(Some(id.clone()), error))?;
     let version = ProtocolVersion::negotiate(&params.protocol_version);
-    let capabilities = raw(CAPABILITIES)?;
+    let capabilities = raw(&passthrough::capabilities(exchange.gateway))?;
     let result = InitializeResultBuilder::new(version, SERVER_NAME, SERVER_VERSION)
         .capabilities(&capabilities)
         .build()
@@ -108,8 +117,8 @@ fn listen(exchange: &Exchange<'_>, request: &Request) -> Result<Response<Body>, 
     ))
 }
 
-fn discover(id: &Id) -> Result<Response<Body>, Failure> {
-    let capabilities = raw(CAPABILITIES)?;
+fn discover(exchange: &Exchange<'_>, id: &Id) -> Result<Response<Body>, Failure> {
+    let capabilities = raw(&passthrough::capabilities(exchange.gateway))?;
     let result = DiscoverResultBuilder::new(SERVER_NAME, SERVER_VERSION)
         .supported_versions(&ProtocolVersion::ALL)
         .capabilities(&capabilities)
@@ -173,7 +182,7 @@ async fn call_flat(
 
 /// `params` without its `_auth` member (the per-message credential), or `None` when it has
 /// none. Members are parsed only when the text may hold one (also via `\u` escapes).
-fn without_credential(params: &RawValue) -> Option<Box<RawValue>> {
+pub(crate) fn without_credential(params: &RawValue) -> Option<Box<RawValue>> {
     let text = params.get();
     if !text.contains("_auth") && !text.contains("\\u") {
         return None;

@@ -39,7 +39,7 @@ async fn run(
     // One snapshot for the whole request: a reload mid-request does not mix configs.
     let snapshot = gateway.snapshot();
     // Origin first: a foreign web page must not drive the gateway (DNS rebinding).
-    check_origin(&parts.headers)?;
+    check_origin(gateway, &parts.headers)?;
     // Identity before the body: unauthenticated callers cost no buffering.
     let caller = authenticate(&snapshot, &parts).await?;
     // The body, bounded: past the limit is 413, and it is read once.
@@ -123,7 +123,7 @@ pub(crate) async fn delete(gateway: &Gateway, request: Request<Incoming>) -> Res
     let (parts, _body) = request.into_parts();
     let snapshot = gateway.snapshot();
     let outcome = async {
-        check_origin(&parts.headers)?;
+        check_origin(gateway, &parts.headers)?;
         let caller = authenticate(&snapshot, &parts).await?;
         let Some(session) = header(&parts.headers, SESSION_HEADER) else {
             return Err(Failure::http(
@@ -148,7 +148,7 @@ pub(crate) async fn get(gateway: &Arc<Gateway>, request: Request<Incoming>) -> R
     let (parts, _body) = request.into_parts();
     let snapshot = gateway.snapshot();
     let outcome = async {
-        check_origin(&parts.headers)?;
+        check_origin(gateway, &parts.headers)?;
         let caller = authenticate(&snapshot, &parts).await?;
         let Some(session) = header(&parts.headers, SESSION_HEADER) else {
             return Err(stream_not_offered());
@@ -281,11 +281,27 @@ async fn read_body(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<
 
 /// Absent `Origin` (non-browser clients) passes; a browser origin must be loopback or
 /// the host the request was sent to. Configurable allowed origins come later.
-fn check_origin(headers: &HeaderMap) -> Result<(), Failure> {
+fn check_origin(gateway: &Gateway, headers: &HeaderMap) -> Result<(), Failure> {
+    let host = header(headers, HOST.as_str());
+    // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 sends
+    // `Host: evil.example` (and a matching Origin). A gateway listening on loopback
+    // answers only to loopback host names.
+    let foreign_host = || {
+        headers
+            .get_all(HOST)
+            .iter()
+            .any(|value| !value.to_str().is_ok_and(host_is_loopback))
+    };
+    if gateway.is_loopback_only() && foreign_host() {
+        return Err(Failure::http(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            Cow::Borrowed("host not allowed"),
+        ));
+    }
     let Some(origin) = headers.get(ORIGIN) else {
         return Ok(());
     };
-    let host = header(headers, HOST.as_str());
     if origin
         .to_str()
         .is_ok_and(|origin| origin_allowed(origin, host))
@@ -310,11 +326,21 @@ fn origin_allowed(origin: &str, host: Option<&str>) -> bool {
     if scheme != "http" && scheme != "https" {
         return false;
     }
-    let loopback = matches!(
-        authority.host(),
+    is_loopback_name(authority.host())
+        || host.is_some_and(|host| host.eq_ignore_ascii_case(authority.as_str()))
+}
+
+/// A `Host` header value (`name[:port]`) naming this machine's loopback interface.
+fn host_is_loopback(host: &str) -> bool {
+    host.parse::<http::uri::Authority>()
+        .is_ok_and(|authority| is_loopback_name(authority.host()))
+}
+
+fn is_loopback_name(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
         "localhost" | "127.0.0.1" | "[::1]" | "::1"
-    );
-    loopback || host.is_some_and(|host| host.eq_ignore_ascii_case(authority.as_str()))
+    )
 }
 
 #[cfg(test)]
@@ -339,6 +365,28 @@ mod tests {
         ));
         assert!(!origin_allowed("null", Some("hangar.example.com")));
         assert!(!origin_allowed("file://localhost", None));
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for host in [
+            "localhost",
+            "localhost:8000",
+            "127.0.0.1:1",
+            "[::1]:8443",
+            "LOCALHOST",
+        ] {
+            assert!(host_is_loopback(host), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:8000",
+            "127.0.0.2",
+            "localhost.evil.example",
+            "",
+        ] {
+            assert!(!host_is_loopback(host), "{host}");
+        }
     }
 
     #[test]

@@ -60,6 +60,8 @@ impl Gateway {
             path: "listener".into(),
             source,
         })?;
+        // On loopback, serve loopback host names only (DNS rebinding; see the pipeline).
+        self.set_loopback_only(local.ip().is_loopback());
         // Back ends start now; their tools arrive in the background (`/health/ready`).
         self.start_upstreams();
         self.follow_upstreams();

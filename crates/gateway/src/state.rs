@@ -1,6 +1,7 @@
 //! The gateway's state: an immutable snapshot (config, compiled policy, authenticator,
-//! back ends) behind an atomic pointer, the back ends' tool catalog, the withdrawal
-//! overlays, the per-tenant surface cache and the sessions.
+//! back ends) behind an atomic pointer, the back ends' tool catalog (and their prompt
+//! and resource lists, `passthrough::Listings`), the withdrawal overlays, the
+//! per-tenant surface cache and the sessions.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,6 +22,7 @@ use tokio::sync::watch;
 
 use crate::backend::BackendUpstream;
 use crate::error::Error;
+use crate::passthrough::{Kind, Listings};
 use crate::session::Sessions;
 use crate::upstream::{Upstream, Upstreams};
 
@@ -191,6 +193,7 @@ impl GatewayBuilder {
         Ok(Gateway {
             snapshot: ArcSwap::from_pointee(snapshot),
             tools: ArcSwap::from_pointee(ToolCatalog::default()),
+            listings: ArcSwap::from_pointee(Listings::default()),
             overlays,
             surfaces: Mutex::default(),
             sessions: Sessions::new(self.options.session_idle_timeout, self.options.max_sessions),
@@ -199,6 +202,7 @@ impl GatewayBuilder {
             catalog_changes: watch::Sender::new(0),
             stopping: watch::Sender::new(false),
             options: self.options,
+            loopback_only: AtomicBool::new(false),
         })
     }
 }
@@ -220,6 +224,8 @@ fn default_data_dir() -> Option<PathBuf> {
 pub struct Gateway {
     snapshot: ArcSwap<Snapshot>,
     tools: ArcSwap<ToolCatalog>,
+    /// The back ends' prompts, resources and resource templates.
+    pub(crate) listings: ArcSwap<Listings>,
     overlays: Overlays,
     surfaces: Mutex<HashMap<Option<String>, CachedSurface>>,
     pub(crate) sessions: Sessions,
@@ -230,6 +236,8 @@ pub struct Gateway {
     /// Becomes true when shutdown starts: event streams end so connections can drain.
     stopping: watch::Sender<bool>,
     pub(crate) options: Options,
+    /// The listener is bound to a loopback address: only loopback `Host` names are served.
+    loopback_only: AtomicBool,
 }
 
 /// Surfaces cached at most; past it the cache starts over (it refills on demand).
@@ -268,13 +276,17 @@ impl Gateway {
         self.ready.load(Ordering::Acquire)
     }
 
-    /// Asks every back end for its tools and replaces the catalog. A back end that
-    /// fails keeps its previous list (and is logged).
+    /// Asks every back end for its tools (then its prompts, resources and resource
+    /// templates) and replaces the catalog. A back end that fails keeps its previous
+    /// lists (and is logged).
     pub async fn refresh_catalog(&self) {
         let snapshot = self.snapshot.load_full();
         for upstream in snapshot.upstreams.iter() {
             match upstream.list_tools().await {
-                Ok(tools) => self.set_tools(upstream.name(), tools),
+                Ok(tools) => {
+                    self.set_tools(upstream.name(), tools);
+                    self.refresh_listings(upstream.name(), &Kind::ALL).await;
+                }
                 Err(error) => {
                     tracing::warn!(server = upstream.name(), %error, "cannot list tools");
                 }
@@ -347,8 +359,9 @@ impl Gateway {
         }
     }
 
-    /// Fetches one back end's tools again (after it announced a change); whether it
-    /// answered (a back end that fails keeps its previous list).
+    /// Fetches one back end's tools (then its prompts, resources and resource templates)
+    /// again (after it announced a change); whether it answered (a back end that fails
+    /// keeps its previous lists).
     pub async fn refresh_server(&self, server: &str) -> bool {
         let snapshot = self.snapshot.load_full();
         let Some(upstream) = snapshot.upstreams.get(server) else {
@@ -357,6 +370,7 @@ impl Gateway {
         match upstream.list_tools().await {
             Ok(tools) => {
                 self.set_tools(server, tools);
+                self.refresh_listings(server, &Kind::ALL).await;
                 true
             }
             Err(error) => {
@@ -367,32 +381,60 @@ impl Gateway {
     }
 
     /// Follows every back end that announces changes: on `notifications/tools/list_changed`
-    /// (or missed notifications) its tools are fetched again. Subscribes before returning;
-    /// the tasks end at shutdown or when the back end's channel closes.
+    /// (or missed notifications) its tools, prompts and resources are fetched again; on
+    /// `notifications/prompts/list_changed` its prompts, on
+    /// `notifications/resources/list_changed` its resources and templates; and all of it
+    /// after the transport restarted the back end (checked every few seconds).
+    /// Subscribes before returning; the tasks end at shutdown or when the back end's
+    /// channel closes.
     pub(crate) fn follow_upstreams(self: &Arc<Self>) {
+        use hangar_mcp::Method;
+        const RESTART_CHECK: Duration = Duration::from_secs(5);
         let snapshot = self.snapshot.load_full();
         for upstream in snapshot.upstreams.iter() {
             let Some(mut notifications) = upstream.subscribe() else {
                 continue;
             };
             let gateway = Arc::clone(self);
-            let server = upstream.name().to_owned();
+            let upstream = Arc::clone(upstream);
             let mut stopping = self.stopping();
             tokio::spawn(async move {
                 use tokio::sync::broadcast::error::RecvError;
+                let server = upstream.name().to_owned();
+                let mut restarts = upstream.restarts();
+                let mut check = tokio::time::interval(RESTART_CHECK);
+                check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
-                    let refresh = tokio::select! {
+                    let kinds: Option<&[Kind]> = tokio::select! {
                         received = notifications.recv() => match received {
-                            Ok(notification) => {
-                                notification.method == hangar_mcp::Method::ToolsListChanged.as_str()
-                            }
-                            Err(RecvError::Lagged(_)) => true,
+                            Ok(notification) => match notification.method.as_str() {
+                                m if m == Method::ToolsListChanged.as_str() => None,
+                                m if m == Method::PromptsListChanged.as_str() => {
+                                    Some(&[Kind::Prompts])
+                                }
+                                m if m == Method::ResourcesListChanged.as_str() => {
+                                    Some(&[Kind::Resources, Kind::Templates])
+                                }
+                                _ => continue,
+                            },
+                            Err(RecvError::Lagged(_)) => None,
                             Err(RecvError::Closed) => return,
                         },
+                        _ = check.tick() => {
+                            let now = upstream.restarts();
+                            if now == restarts {
+                                continue;
+                            }
+                            restarts = now;
+                            None
+                        }
                         _ = stopping.changed() => return,
                     };
-                    if refresh {
-                        let _ = gateway.refresh_server(&server).await;
+                    match kinds {
+                        Some(kinds) => gateway.refresh_listings(&server, kinds).await,
+                        None => {
+                            let _ = gateway.refresh_server(&server).await;
+                        }
                     }
                 }
             });
@@ -445,6 +487,15 @@ impl Gateway {
     }
 
     /// Follows the start of shutdown.
+    /// Whether the listener is bound to a loopback address (set when serving starts).
+    pub(crate) fn is_loopback_only(&self) -> bool {
+        self.loopback_only.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_loopback_only(&self, loopback: bool) {
+        self.loopback_only.store(loopback, Ordering::Relaxed);
+    }
+
     pub(crate) fn stopping(&self) -> watch::Receiver<bool> {
         self.stopping.subscribe()
     }

@@ -109,6 +109,25 @@ pub trait Upstream: Send + Sync + 'static {
     /// The back end's tools, each the raw tool object of its `tools/list` (all pages).
     fn list_tools(&self) -> BoxFuture<'_, Result<Vec<Box<RawValue>>, UpstreamError>>;
 
+    /// Every entry of one paginated list (`prompts/list`, `resources/list`,
+    /// `resources/templates/list`): the raw objects under `field` of each page, following
+    /// `nextCursor` for at most 100 pages. A back end that answers the list
+    /// with a JSON-RPC error (it does not offer it) is [`UpstreamError::Protocol`].
+    /// Default: pages through [`Upstream::request`].
+    fn list<'a>(
+        &'a self,
+        method: &'a str,
+        field: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Box<RawValue>>, UpstreamError>> {
+        Box::pin(list_pages(self, method, field))
+    }
+
+    /// How many times the back end was restarted (a stdio child that exited); a change
+    /// makes the gateway list it again. Default: 0.
+    fn restarts(&self) -> u32 {
+        0
+    }
+
     /// The back end's health. Default: [`UpstreamStatus::Ready`].
     fn status(&self) -> UpstreamStatus {
         UpstreamStatus::Ready
@@ -129,6 +148,55 @@ pub trait Upstream: Send + Sync + 'static {
     fn stop(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
+}
+
+/// Most pages [`Upstream::list`] follows before it gives up.
+pub(crate) const MAX_LIST_PAGES: usize = 100;
+
+/// [`Upstream::list`]'s default: `method` page by page through `request`.
+async fn list_pages<U: Upstream + ?Sized>(
+    upstream: &U,
+    method: &str,
+    field: &str,
+) -> Result<Vec<Box<RawValue>>, UpstreamError> {
+    let protocol = |reason: String| UpstreamError::Protocol {
+        server: upstream.name().to_owned(),
+        reason,
+    };
+    let mut entries = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..MAX_LIST_PAGES {
+        let params = cursor
+            .as_ref()
+            .map(|c| RawValue::from_string(serde_json::json!({ "cursor": c }).to_string()))
+            .transpose()
+            .map_err(|error| protocol(error.to_string()))?;
+        let page = match upstream.request(method, params.as_deref()).await? {
+            UpstreamReply::Result(result) => result,
+            UpstreamReply::Error(error) => {
+                return Err(protocol(format!(
+                    "{method} refused: {} {}",
+                    error.code, error.message
+                )));
+            }
+        };
+        let mut page: serde_json::Map<String, serde_json::Value> = serde_json::from_str(page.get())
+            .map_err(|error| protocol(format!("{method} result: {error}")))?;
+        if let Some(serde_json::Value::Array(items)) = page.remove(field) {
+            for item in items {
+                if let Ok(raw) = serde_json::value::to_raw_value(&item) {
+                    entries.push(raw);
+                }
+            }
+        }
+        match page.remove("nextCursor") {
+            Some(serde_json::Value::String(next)) if !next.is_empty() => cursor = Some(next),
+            _ => return Ok(entries),
+        }
+    }
+    Err(protocol(format!(
+        "{method} did not end within {MAX_LIST_PAGES} pages"
+    )))
 }
 
 /// The back ends by name, in the order the config lists them.
@@ -234,10 +302,19 @@ pub struct Received {
 /// [`FakeUpstream::set_tools`], which announces `notifications/tools/list_changed`),
 /// answers `tools/call` with a text result naming the tool and echoing the arguments,
 /// and records every request. Clones share everything.
+///
+/// With [`FakeUpstream::with_prompts`], [`FakeUpstream::with_resources`] and
+/// [`FakeUpstream::with_resource_templates`] it also offers prompts and resources
+/// (listed two per page; `prompts/get`, `resources/read` and `completion/complete`
+/// answer text naming the back end); a list it was given no entries for answers
+/// `-32601` (not offered). `logging/setLevel` and `resources/(un)subscribe` answer `{}`.
 #[derive(Debug, Clone)]
 pub struct FakeUpstream {
     name: String,
     tools: Arc<Mutex<Vec<String>>>,
+    prompts: Arc<Mutex<Vec<String>>>,
+    resources: Arc<Mutex<Vec<String>>>,
+    templates: Arc<Mutex<Vec<String>>>,
     received: Arc<Mutex<Vec<Received>>>,
     notifications: broadcast::Sender<Notification>,
 }
@@ -252,6 +329,9 @@ impl FakeUpstream {
         Self {
             name: name.into(),
             tools: Arc::new(Mutex::new(tools.into_iter().map(Into::into).collect())),
+            prompts: Arc::default(),
+            resources: Arc::default(),
+            templates: Arc::default(),
             received: Arc::default(),
             notifications: broadcast::channel(16).0,
         }
@@ -271,6 +351,69 @@ impl FakeUpstream {
         }
     }
 
+    /// Offers these prompts (by name).
+    #[must_use]
+    pub fn with_prompts<I: IntoIterator<Item = S>, S: Into<String>>(self, prompts: I) -> Self {
+        *lock(&self.prompts) = prompts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Offers these resources (by URI).
+    #[must_use]
+    pub fn with_resources<I: IntoIterator<Item = S>, S: Into<String>>(self, uris: I) -> Self {
+        *lock(&self.resources) = uris.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Offers these resource templates (by URI template).
+    #[must_use]
+    pub fn with_resource_templates<I: IntoIterator<Item = S>, S: Into<String>>(
+        self,
+        templates: I,
+    ) -> Self {
+        *lock(&self.templates) = templates.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Replaces the prompts and announces `notifications/prompts/list_changed`.
+    pub fn set_prompts<I: IntoIterator<Item = S>, S: Into<String>>(&self, prompts: I) {
+        *lock(&self.prompts) = prompts.into_iter().map(Into::into).collect();
+        if let Ok(notification) =
+            hangar_mcp::list_changed(hangar_mcp::Method::PromptsListChanged, None)
+        {
+            let _ = self.notifications.send(notification);
+        }
+    }
+
+    /// One page (two entries) of `entries` as `{field: [...], nextCursor}`; `None` when
+    /// there are no entries (the list is not offered).
+    fn page(
+        entries: &Mutex<Vec<String>>,
+        field: &str,
+        key: &str,
+        params: Option<&RawValue>,
+    ) -> Option<serde_json::Value> {
+        let entries = lock(entries).clone();
+        if entries.is_empty() {
+            return None;
+        }
+        let start = params
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(p.get()).ok())
+            .and_then(|p| p["cursor"].as_str().and_then(|c| c.parse::<usize>().ok()))
+            .unwrap_or(0);
+        let items: Vec<serde_json::Value> = entries
+            .iter()
+            .skip(start)
+            .take(2)
+            .map(|entry| serde_json::json!({ key: entry, "name": entry }))
+            .collect();
+        let mut page = serde_json::json!({ field: items });
+        if start + 2 < entries.len() {
+            page["nextCursor"] = serde_json::Value::String((start + 2).to_string());
+        }
+        Some(page)
+    }
+
     fn tool_names(&self) -> Vec<String> {
         self.tools
             .lock()
@@ -278,7 +421,7 @@ impl FakeUpstream {
             .clone()
     }
 
-    /// Every request received so far, oldest first.
+    /// Every request received so far, oldest first (list fetches excepted).
     pub fn received(&self) -> Vec<Received> {
         self.received
             .lock()
@@ -322,14 +465,53 @@ impl FakeUpstream {
                 let body = serde_json::json!({"content": [{"type": "text", "text": text}]});
                 UpstreamReply::Result(raw(body.to_string()))
             }
-            "ping" => UpstreamReply::Result(empty()),
-            other => UpstreamReply::Error(ErrorObject {
-                code: -32601,
-                message: format!("Method not found: {other}"),
-                data: None,
-            }),
+            "ping" | "logging/setLevel" | "resources/subscribe" | "resources/unsubscribe" => {
+                UpstreamReply::Result(empty())
+            }
+            "prompts/list" | "resources/list" | "resources/templates/list" => {
+                let (entries, field, key) = match method {
+                    "prompts/list" => (&self.prompts, "prompts", "name"),
+                    "resources/list" => (&self.resources, "resources", "uri"),
+                    _ => (&self.templates, "resourceTemplates", "uriTemplate"),
+                };
+                match Self::page(entries, field, key, params) {
+                    Some(page) => UpstreamReply::Result(raw(page.to_string())),
+                    None => not_found(method),
+                }
+            }
+            "prompts/get" | "resources/read" | "completion/complete" => {
+                let params: serde_json::Value = params
+                    .and_then(|p| serde_json::from_str(p.get()).ok())
+                    .unwrap_or_default();
+                let text = |what: &serde_json::Value| {
+                    format!("{}:{}", self.name, what.as_str().unwrap_or_default())
+                };
+                let body = match method {
+                    "prompts/get" => serde_json::json!({"messages": [{"role": "user",
+                        "content": {"type": "text", "text": text(&params["name"])}}]}),
+                    "resources/read" => serde_json::json!({"contents": [{
+                        "uri": params["uri"], "text": text(&params["uri"])}]}),
+                    _ => {
+                        serde_json::json!({"completion": {"values": [self.name], "hasMore": false}})
+                    }
+                };
+                UpstreamReply::Result(raw(body.to_string()))
+            }
+            other => not_found(other),
         }
     }
+}
+
+fn not_found(method: &str) -> UpstreamReply {
+    UpstreamReply::Error(ErrorObject {
+        code: -32601,
+        message: format!("Method not found: {method}"),
+        data: None,
+    })
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn empty() -> Box<RawValue> {
@@ -346,13 +528,14 @@ impl Upstream for FakeUpstream {
         method: &'a str,
         params: Option<&'a RawValue>,
     ) -> BoxFuture<'a, Result<UpstreamReply, UpstreamError>> {
-        self.received
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Received {
+        // The catalog fetches (prompts, resources, templates) are not recorded, like
+        // `list_tools`: `received` is what callers caused.
+        if !method.ends_with("/list") {
+            lock(&self.received).push(Received {
                 method: method.to_owned(),
                 params: params.map(|p| p.get().to_owned()),
             });
+        }
         let reply = self.answer(method, params);
         Box::pin(async move { Ok(reply) })
     }

@@ -1,5 +1,6 @@
 //! The gateway over a real listener on 127.0.0.1:0, against an in-memory back end.
 
+mod passthrough;
 mod support;
 
 use hangar_gateway::Options;
@@ -334,6 +335,35 @@ async fn a_foreign_origin_is_403() {
             &[("x-api-key", KEY_B), ("origin", "http://localhost:5173")],
             list,
         )
+        .await;
+    assert_eq!(local.status, StatusCode::OK, "{}", local.body);
+    harness.stop().await;
+}
+
+#[tokio::test]
+async fn a_dns_rebinding_host_is_403_on_a_loopback_listener() {
+    let harness = Harness::start(FRONT_DOOR).await;
+    let list = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    // The attacker's page and its rebound name agree: Origin equals Host, both foreign.
+    for headers in [
+        vec![
+            ("x-api-key", KEY_B),
+            ("host", "evil.example:8000"),
+            ("origin", "http://evil.example:8000"),
+        ],
+        vec![("x-api-key", KEY_B), ("host", "evil.example")],
+    ] {
+        let answer = harness.post(&headers, list).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{headers:?}: {}",
+            answer.body
+        );
+        assert_eq!(answer.json()["message"], "host not allowed");
+    }
+    let local = harness
+        .post(&[("x-api-key", KEY_B), ("host", "localhost:8000")], list)
         .await;
     assert_eq!(local.status, StatusCode::OK, "{}", local.body);
     harness.stop().await;

@@ -82,21 +82,32 @@ impl Harness {
     }
 
     pub(crate) async fn start_with(yaml: &str, options: Options) -> Self {
+        let payments = FakeUpstream::new(
+            "payments",
+            ["charge", "refund", "legacy_charge", "beta_tool"],
+        );
+        Self::start_with_upstreams(yaml, options, payments, &[]).await
+    }
+
+    /// The gateway for `yaml` in front of `payments` and `others` (fake back ends).
+    pub(crate) async fn start_with_upstreams(
+        yaml: &str,
+        options: Options,
+        payments: FakeUpstream,
+        others: &[FakeUpstream],
+    ) -> Self {
         let env = MapEnvironment::new()
             .with("KEY_A", KEY_A)
             .with("KEY_B", KEY_B)
             .with("KEY_B2", KEY_B2);
         let config = Config::from_yaml_str(yaml, "config.yaml", &env).expect("config");
-        let payments = FakeUpstream::new(
-            "payments",
-            ["charge", "refund", "legacy_charge", "beta_tool"],
-        );
-        let gateway = Gateway::builder(config)
+        let mut builder = Gateway::builder(config)
             .in_memory_overlays()
-            .upstream(Arc::new(payments.clone()))
-            .options(options)
-            .build()
-            .expect("gateway");
+            .upstream(Arc::new(payments.clone()));
+        for other in others {
+            builder = builder.upstream(Arc::new(other.clone()));
+        }
+        let gateway = builder.options(options).build().expect("gateway");
         let gateway = Arc::new(gateway);
         gateway.refresh_catalog().await;
         let listener = hangar_gateway::bind("127.0.0.1", 0).await.expect("bind");
@@ -142,10 +153,13 @@ impl Harness {
             .await
             .expect("handshake");
         tokio::spawn(connection);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", self.addr.to_string());
+        let mut request = Request::builder().method(method).uri(path);
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+        {
+            request = request.header("host", self.addr.to_string());
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -274,6 +288,12 @@ impl Harness {
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         names(&answer.json()["result"]["tools"])
+    }
+
+    /// One request `method` with `params` (JSON text) in `session`, id 7.
+    pub(crate) async fn rpc(&self, session: &Session, method: &str, params: &str) -> Answer {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":7,"method":"{method}","params":{params}}}"#);
+        self.post(&session.headers(), &body).await
     }
 
     /// tools/call of `tool` in `session`.
