@@ -45,6 +45,14 @@ impl Hangar {
         Self::start_file(&path, &crate::support::repo_root(), env, dir)
     }
 
+    /// [`Hangar::start`] on a given port (e.g. one a config's `resource_uri` names).
+    pub(crate) fn start_on_port(config: &str, env: &[(&str, &str)], port: u16) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.yaml");
+        std::fs::write(&path, config).expect("write config");
+        Self::start_file_on(&path, &crate::support::repo_root(), env, dir, port)
+    }
+
     /// Starts the gateway on the config file `path`, from `cwd` (runtime state in `dir`).
     pub(crate) fn start_file(
         path: &std::path::Path,
@@ -52,6 +60,17 @@ impl Hangar {
         env: &[(&str, &str)],
         dir: tempfile::TempDir,
     ) -> Self {
+        Self::start_file_on(path, cwd, env, dir, 0)
+    }
+
+    fn start_file_on(
+        path: &std::path::Path,
+        cwd: &std::path::Path,
+        env: &[(&str, &str)],
+        dir: tempfile::TempDir,
+        port: u16,
+    ) -> Self {
+        let port = port.to_string();
         let mut command = Command::new(binary("mcp-hangar"));
         command
             .current_dir(cwd)
@@ -59,7 +78,7 @@ impl Hangar {
             .arg(path)
             .arg("--data-dir")
             .arg(dir.path().join("data"))
-            .args(["serve", "--http", "--host", "127.0.0.1", "--port", "0"])
+            .args(["serve", "--http", "--host", "127.0.0.1", "--port", &port])
             .env("HANGAR_LOG", "info")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -255,4 +274,13 @@ pub(crate) fn raw(
 /// The path of the stdio demo back end, for a config's `command`.
 pub(crate) fn demo_command() -> PathBuf {
     crate::harness::demo_backend()
+}
+
+/// A free port on 127.0.0.1 (bound, then released) for a process that needs its port
+/// before it starts (e.g. the gateway whose `resource_uri` names it).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
 }

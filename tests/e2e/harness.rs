@@ -55,7 +55,7 @@ fn python(era: PythonEra) -> PathBuf {
 
 /// The harness's Node (its own Node 22 when installed, else `node` on PATH); fails when
 /// the npm packages are missing.
-fn node() -> PathBuf {
+pub(crate) fn node() -> PathBuf {
     let dir = harness_dir();
     let sdk = dir.join("node_modules/@modelcontextprotocol/sdk");
     if !sdk.is_dir() {
@@ -475,4 +475,117 @@ impl Client {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
+}
+
+/// A real OpenID provider (npm `oidc-provider`, tests/harness/oidc-provider.mjs) on
+/// `http://127.0.0.1:PORT`: clients `tenant-a`, `tenant-b`, `tenant-c` (tokens carry
+/// `tenant_id`), `no-tenant`, `gateway`; secret `<id>-secret`; JWT access tokens with
+/// `aud` = the requested `resource`.
+#[derive(Debug)]
+pub(crate) struct OidcProvider {
+    piece: Piece,
+    /// `http://127.0.0.1:PORT` (the issuer).
+    pub(crate) issuer: String,
+}
+
+impl OidcProvider {
+    /// Starts a provider signing with `alg` (`RS256` / `ES256`) on an ephemeral port.
+    pub(crate) fn start(alg: &str) -> Self {
+        let dir = harness_dir();
+        if !dir.join("node_modules/oidc-provider").is_dir() {
+            not_installed(&dir.join("node_modules/oidc-provider"));
+        }
+        let mut command = Command::new(node());
+        command
+            .arg(dir.join("oidc-provider.mjs"))
+            .args(["--port", "0", "--alg", alg])
+            .current_dir(&dir);
+        let piece = Piece::start("the oidc provider", command);
+        let issuer = piece.ready["issuer"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the oidc provider's ready line: {}", piece.ready))
+            .to_owned();
+        Self { piece, issuer }
+    }
+
+    /// A client_credentials access token (a JWT) for `client` (e.g. `tenant-a`) bound to
+    /// `resource` (RFC 8707), scope `mcp:read`.
+    pub(crate) fn token(&self, client: &str, resource: &str) -> String {
+        use std::io::Write;
+        let form = format!(
+            "grant_type=client_credentials&scope=mcp%3Aread&resource={}",
+            percent_encode(resource)
+        );
+        let basic = base64(format!("{client}:{client}-secret").as_bytes());
+        let authority = self.issuer.strip_prefix("http://").expect("an http issuer");
+        let mut stream = std::net::TcpStream::connect(authority).expect("connect");
+        stream
+            .set_read_timeout(Some(CLIENT_TIMEOUT))
+            .expect("read timeout");
+        write!(
+            stream,
+            "POST /token HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Basic {basic}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{form}",
+            form.len()
+        )
+        .expect("write token request");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("read token answer");
+        let (head, payload) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        assert!(
+            head.starts_with("HTTP/1.1 200"),
+            "token request for {client} failed: {response}\nprovider:\n{}",
+            self.stderr()
+        );
+        // The provider may answer chunked: the JSON object is between the outer braces.
+        let json = &payload[payload.find('{').unwrap_or(0)..=payload.rfind('}').unwrap_or(0)];
+        let answer: Value = serde_json::from_str(json)
+            .unwrap_or_else(|e| panic!("token answer {payload:?} is not JSON: {e}"));
+        answer["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access_token: {answer}"))
+            .to_owned()
+    }
+
+    /// What the provider wrote on stderr so far.
+    pub(crate) fn stderr(&self) -> String {
+        self.piece.stderr.lock().expect("stderr lock").clone()
+    }
+}
+
+/// `application/x-www-form-urlencoded` escaping of a value.
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }

@@ -3,10 +3,14 @@
 //! The binaries are built by `cargo build --workspace --bins` (the test script does it
 //! first); these tests find them next to the test executable.
 
+mod conformance;
 mod demo_example;
 mod gateway;
 mod gateway_egress;
+mod gateway_faults;
 mod gateway_front_door;
+mod gateway_oidc;
+mod gateway_passthrough;
 mod hangarctl_explain;
 mod harness;
 mod harness_pieces;

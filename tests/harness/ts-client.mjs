@@ -5,10 +5,15 @@
 //   node ts-client.mjs [--header ...]... URL call NAME [JSON_ARGS]
 //   node ts-client.mjs [--header ...]... URL listen SECONDS
 //   node ts-client.mjs [--header ...]... URL info
+//   node ts-client.mjs [--header ...]... URL prompts | resources
+//   node ts-client.mjs [--header ...]... URL prompt NAME [JSON_ARGS]
+//   node ts-client.mjs [--header ...]... URL read URI
 //
 // Output (stdout, JSON) and exit status are those of the Python clients:
 //   list → JSON array of tool names; call → the CallToolResult; listen → one JSON line per
-//   notification; info → {"protocolVersion", "serverInfo"}.
+//   notification; info → {"protocolVersion", "serverInfo"}; prompts / resources → JSON array
+//   of prompt names / resource URIs (every page); prompt → the GetPromptResult; read → the
+//   ReadResourceResult.
 //   0 ok; 3 JSON-RPC error → {"error":{"code","message"}}; 4 HTTP error status →
 //   {"http_error":{"status":N}}; 1 anything else (stderr).
 import { parseArgs } from 'node:util';
@@ -24,7 +29,8 @@ const { values: opts, positionals } = parseArgs({
     timeout: { type: 'string', default: '30' },
   },
 });
-const usage = 'usage: ts-client.mjs [--header "Name: value"]... URL (list | info | call NAME [JSON] | listen SECONDS)';
+const usage =
+  'usage: ts-client.mjs [--header "Name: value"]... URL (list | info | call NAME [JSON] | listen SECONDS | prompts | resources | prompt NAME [JSON] | read URI)';
 const [url, command, ...rest] = positionals;
 if (!url || !command) {
   console.error(usage);
@@ -50,6 +56,19 @@ client.fallbackNotificationHandler = async (notification) => {
   }
 };
 const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+
+// The `key` of every entry under `field`, following `nextCursor` (`fetch(params)`).
+async function allPages(fetch, field, key) {
+  const keys = [];
+  let cursor;
+  for (let i = 0; i < 100; i += 1) {
+    const page = await fetch(cursor === undefined ? undefined : { cursor });
+    keys.push(...page[field].map((entry) => entry[key]));
+    cursor = page.nextCursor;
+    if (!cursor) break;
+  }
+  return keys;
+}
 
 function fail(err) {
   if (err instanceof McpError) {
@@ -83,6 +102,20 @@ try {
       out(await client.callTool({ name, arguments: JSON.parse(json) }, undefined, { timeout }));
       break;
     }
+    case 'prompts':
+      out(await allPages((p) => client.listPrompts(p, { timeout }), 'prompts', 'name'));
+      break;
+    case 'resources':
+      out(await allPages((p) => client.listResources(p, { timeout }), 'resources', 'uri'));
+      break;
+    case 'prompt': {
+      const [name, json = '{}'] = rest;
+      out(await client.getPrompt({ name, arguments: JSON.parse(json) }, { timeout }));
+      break;
+    }
+    case 'read':
+      out(await client.readResource({ uri: rest[0] }, { timeout }));
+      break;
     case 'listen':
       await new Promise((resolve) => setTimeout(resolve, Number(rest[0]) * 1000));
       break;

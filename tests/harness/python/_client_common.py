@@ -4,6 +4,9 @@
     client_vN.py [--header ...]... URL call NAME JSON_ARGS
     client_vN.py [--header ...]... URL listen SECONDS
     client_vN.py [--header ...]... URL info
+    client_vN.py [--header ...]... URL prompts | resources
+    client_vN.py [--header ...]... URL prompt NAME [JSON_ARGS]
+    client_vN.py [--header ...]... URL read URI
 
 Output (stdout, JSON):
   list    a JSON array of tool names
@@ -11,6 +14,10 @@ Output (stdout, JSON):
   listen  one JSON line per notification received ({"method": ..., "params": ...}; params
           only when present); on 2026-07-28 (2.x client) through `subscriptions/listen`
   info    {"protocolVersion": ..., "serverInfo": ...}
+  prompts a JSON array of prompt names (every page)
+  resources  a JSON array of resource URIs (every page)
+  prompt  the GetPromptResult as JSON
+  read    the ReadResourceResult as JSON
 Exit status: 0 ok; 3 JSON-RPC error ({"error": {"code", "message"}} on stdout);
 4 HTTP error status ({"http_error": {"status": N}} on stdout); 1 anything else (stderr).
 """
@@ -38,6 +45,13 @@ def parse_args(era: str, extra: Any = None) -> argparse.Namespace:
     call.add_argument("arguments", nargs="?", default="{}")
     listen = sub.add_parser("listen")
     listen.add_argument("seconds", type=float)
+    sub.add_parser("prompts")
+    sub.add_parser("resources")
+    prompt = sub.add_parser("prompt")
+    prompt.add_argument("name")
+    prompt.add_argument("arguments", nargs="?", default="{}")
+    read = sub.add_parser("read")
+    read.add_argument("uri")
     args = parser.parse_args()
     headers: dict[str, str] = {}
     for h in args.header:
@@ -46,9 +60,22 @@ def parse_args(era: str, extra: Any = None) -> argparse.Namespace:
             parser.error(f"--header {h!r}: expected 'Name: value'")
         headers[name.strip()] = value.strip()
     args.headers = headers
-    if args.command == "call":
+    if args.command in ("call", "prompt"):
         args.arguments = json.loads(args.arguments)
     return args
+
+
+async def all_pages(fetch: Any, field: str, key: str) -> list[Any]:
+    """The `key` of every entry under `field`, following `nextCursor` (`fetch(cursor)`)."""
+    keys: list[Any] = []
+    cursor = None
+    for _ in range(100):
+        page = await fetch(cursor)
+        keys += [str(getattr(entry, key)) for entry in getattr(page, field)]
+        cursor = getattr(page, "nextCursor", None) or getattr(page, "next_cursor", None)
+        if not cursor:
+            break
+    return keys
 
 
 def notification_json(message: dict[str, Any]) -> dict[str, Any]:

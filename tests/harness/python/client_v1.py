@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 import anyio
 import httpx
 import mcp.types
-from _client_common import fail, notification_json, out, parse_args
+from _client_common import all_pages, fail, notification_json, out, parse_args
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamablehttp_client
@@ -74,6 +74,16 @@ async def run() -> None:
                 out(result.model_dump(mode="json", by_alias=True, exclude_none=True))
             elif args.command == "listen":
                 await anyio.sleep(args.seconds)
+            elif args.command == "prompts":
+                out(await all_pages(lambda c: session.list_prompts(c), "prompts", "name"))
+            elif args.command == "resources":
+                out(await all_pages(lambda c: session.list_resources(c), "resources", "uri"))
+            elif args.command == "prompt":
+                result = await session.get_prompt(args.name, args.arguments)
+                out(result.model_dump(mode="json", by_alias=True, exclude_none=True))
+            elif args.command == "read":
+                result = await session.read_resource(args.uri)
+                out(result.model_dump(mode="json", by_alias=True, exclude_none=True))
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 import httpx2
 import mcp_types as types
-from _client_common import fail, notification_json, out, parse_args
+from _client_common import all_pages, fail, notification_json, out, parse_args
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
@@ -71,6 +71,14 @@ async def run() -> None:
                                 pass
                 else:
                     await anyio.sleep(args.seconds)
+            elif args.command == "prompts":
+                out(await all_pages(lambda c: client.list_prompts(cursor=c), "prompts", "name"))
+            elif args.command == "resources":
+                out(await all_pages(lambda c: client.list_resources(cursor=c), "resources", "uri"))
+            elif args.command == "prompt":
+                out(dump(await client.get_prompt(args.name, args.arguments)))
+            elif args.command == "read":
+                out(dump(await client.read_resource(args.uri)))
 
 
 def main() -> None:
