@@ -50,7 +50,7 @@ impl Hangar {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("config.yaml");
         std::fs::write(&path, config).expect("write config");
-        Self::start_file_on(&path, &crate::support::repo_root(), env, dir, port)
+        Self::start_file_on(&path, &crate::support::repo_root(), env, dir, port, None)
     }
 
     /// Starts the gateway on the config file `path`, from `cwd` (runtime state in `dir`).
@@ -60,7 +60,28 @@ impl Hangar {
         env: &[(&str, &str)],
         dir: tempfile::TempDir,
     ) -> Self {
-        Self::start_file_on(path, cwd, env, dir, 0)
+        Self::start_file_on(path, cwd, env, dir, 0, None)
+    }
+
+    /// [`Hangar::start_file`] keeping the runtime state in `data_dir` (kept across restarts).
+    pub(crate) fn start_file_with_data_dir(
+        path: &std::path::Path,
+        cwd: &std::path::Path,
+        env: &[(&str, &str)],
+        data_dir: &str,
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_file_on(path, cwd, env, dir, 0, Some(std::path::Path::new(data_dir)))
+    }
+
+    /// SIGKILL (no drain, no shutdown), then waits for the exit.
+    pub(crate) fn kill_9(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
     }
 
     fn start_file_on(
@@ -69,15 +90,18 @@ impl Hangar {
         env: &[(&str, &str)],
         dir: tempfile::TempDir,
         port: u16,
+        data_dir: Option<&std::path::Path>,
     ) -> Self {
         let port = port.to_string();
+        let data_dir =
+            data_dir.map_or_else(|| dir.path().join("data"), std::path::Path::to_path_buf);
         let mut command = Command::new(binary("mcp-hangar"));
         command
             .current_dir(cwd)
             .arg("--config")
             .arg(path)
             .arg("--data-dir")
-            .arg(dir.path().join("data"))
+            .arg(&data_dir)
             .args(["serve", "--http", "--host", "127.0.0.1", "--port", &port])
             .env("HANGAR_LOG", "info")
             .envs(env.iter().copied())

@@ -6,6 +6,7 @@
 mod conformance;
 mod demo_example;
 mod gateway;
+mod gateway_admin;
 mod gateway_egress;
 mod gateway_faults;
 mod gateway_front_door;

@@ -23,6 +23,9 @@ pub(crate) enum Command {
     /// end is contacted. Give the back ends' tools with --tools FILE.json
     /// ({"payments": ["charge", "refund"]}) or a single --server S --tool T.
     Explain(ExplainArgs),
+    /// Online commands, through the gateway's admin API.
+    #[command(flatten)]
+    Online(OnlineCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -60,6 +63,74 @@ pub(crate) struct ExplainArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) data_dir: Option<PathBuf>,
     /// Print JSON for scripts: {"tenant": …, "tools": [{"server", "tool", "visible", "reason"}, …]}.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// The commands that talk to a running gateway (docs/admin-api.md).
+#[derive(Debug, Subcommand)]
+pub(crate) enum OnlineCommand {
+    /// Withdraw a tool at runtime, for one tenant (--tenant) or for every tenant.
+    ///
+    /// Persisted by the gateway before it answers; connected clients of the affected
+    /// tenants get notifications/tools/list_changed.
+    Withdraw(TargetArgs),
+    /// Clear a runtime withdrawal (a config-declared withdrawal stays; the answer says so).
+    Restore(TargetArgs),
+    /// List every withdrawal: config-declared and runtime (who, when), global and per tenant.
+    Withdrawals(OnlineArgs),
+    /// Show a tenant's effective tools, with the reason for each hidden one.
+    Tools {
+        /// The tenant (e.g. tenant:b).
+        #[arg(long, short = 't', value_name = "TENANT")]
+        tenant: String,
+        #[command(flatten)]
+        online: OnlineArgs,
+    },
+    /// List the configured MCP servers: state, transport, tool count, last error.
+    Servers(OnlineArgs),
+    /// Show one MCP server.
+    Server {
+        /// The server's name in mcp_servers.
+        server: String,
+        #[command(flatten)]
+        online: OnlineArgs,
+    },
+}
+
+/// `SERVER/TOOL [--tenant T]`.
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// The tool, as SERVER/TOOL (e.g. payments/refund).
+    #[arg(value_name = "SERVER/TOOL")]
+    pub(crate) target: String,
+    /// The tenant; omit it to act for every tenant.
+    #[arg(long, short = 't', value_name = "TENANT")]
+    pub(crate) tenant: Option<String>,
+    #[command(flatten)]
+    pub(crate) online: OnlineArgs,
+}
+
+/// Where the gateway is and how to authenticate.
+#[derive(Debug, Args)]
+pub(crate) struct OnlineArgs {
+    /// The gateway's base URL.
+    #[arg(
+        long,
+        env = "HANGAR_URL",
+        default_value = "http://127.0.0.1:8000",
+        value_name = "URL"
+    )]
+    pub(crate) url: String,
+    /// An admin API key (sent as X-API-Key).
+    #[arg(
+        long,
+        env = "HANGAR_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub(crate) api_key: Option<String>,
+    /// Print the admin API's JSON answer instead of a table.
     #[arg(long)]
     pub(crate) json: bool,
 }

@@ -7,27 +7,11 @@ use std::path::Path;
 use hangar_config::Config;
 use hangar_policy::{Caller, Policy};
 use hangar_projection::{
-    Catalog, ConfigWithdrawals, Overlays, RedbOverlayStore, Surface, WithdrawalCheck, surface,
+    Catalog, ConfigWithdrawals, Overlays, RedbOverlayStore, SurfaceReport, WithdrawalCheck, surface,
 };
-use serde::Serialize;
 
 use crate::cli::ExplainArgs;
 use crate::{Failure, config_check, table};
-
-/// The `--json` answer. Scripts depend on this shape: keep it stable.
-#[derive(Debug, Serialize)]
-struct Report<'a> {
-    tenant: Option<&'a str>,
-    tools: Vec<ToolLine<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-struct ToolLine<'a> {
-    server: &'a str,
-    tool: &'a str,
-    visible: bool,
-    reason: String,
-}
 
 /// Runs the command with the config at `config_path`.
 pub(crate) fn run(
@@ -55,10 +39,7 @@ pub(crate) fn run(
             surface(&policy, &overlays, &catalog, &caller)
         }
     };
-    let report = Report {
-        tenant: args.tenant.as_deref(),
-        tools: lines(&catalog, &seen),
-    };
+    let report = seen.report(&catalog, args.tenant.as_deref());
 
     let text = if args.json {
         let mut json = serde_json::to_string_pretty(&report).expect("the report serializes");
@@ -71,45 +52,19 @@ pub(crate) fn run(
     Ok(())
 }
 
-/// Every catalog tool in catalog order, visible or hidden, with its reason.
-fn lines<'a>(catalog: &'a Catalog, seen: &Surface) -> Vec<ToolLine<'a>> {
-    let mut lines = Vec::with_capacity(catalog.len());
-    for server in catalog.servers() {
-        for tool in catalog.tools(server).into_iter().flatten() {
-            let line = match seen.visible_tool(tool).filter(|v| v.server() == server) {
-                Some(visible) => ToolLine {
-                    server,
-                    tool,
-                    visible: true,
-                    reason: visible.reason().to_owned(),
-                },
-                None => ToolLine {
-                    server,
-                    tool,
-                    visible: false,
-                    reason: seen
-                        .hidden_reason(server, tool)
-                        .map_or_else(|| "hidden".to_owned(), ToString::to_string),
-                },
-            };
-            lines.push(line);
-        }
-    }
-    lines
-}
-
-fn human(report: &Report<'_>, policy: &Policy) -> String {
+fn human(report: &SurfaceReport, policy: &Policy) -> String {
     let who = report
         .tenant
+        .as_deref()
         .map_or_else(|| "(no tenant)".to_owned(), |t| format!("tenant {t}"));
-    let visible = report.tools.iter().filter(|t| t.visible).count();
+    let visible = report.visible_count();
     let rows: Vec<Vec<String>> = report
         .tools
         .iter()
         .map(|t| {
             vec![
-                t.server.to_owned(),
-                t.tool.to_owned(),
+                t.server.clone(),
+                t.tool.clone(),
                 if t.visible { "yes" } else { "no" }.to_owned(),
                 t.reason.clone(),
             ]

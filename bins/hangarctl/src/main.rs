@@ -1,12 +1,16 @@
 //! `hangarctl`: Hangar's admin CLI.
 //!
 //! Offline commands (`config check`, `explain`) use the config, policy and projection crates
-//! directly; they never link the gateway. Exit codes: 0 success, 1 the config or an input
-//! file is invalid (or a check failed), 2 bad usage, 74 a file could not be read.
+//! directly; they never link the gateway. Online commands (`withdraw`, `restore`,
+//! `withdrawals`, `tools`, `servers`, `server`) call the gateway's admin API over HTTP.
+//! Exit codes: 0 success, 1 the config, an input or a request is invalid (or a check
+//! failed), 2 bad usage, 3 not found, 4 unauthorized or forbidden, 69 the gateway is
+//! unreachable, 70 the gateway failed, 74 a file could not be read (docs/hangarctl.md).
 
 mod cli;
 mod config_check;
 mod explain;
+mod online;
 mod table;
 
 use std::io::Write as _;
@@ -24,6 +28,14 @@ pub(crate) enum Failure {
     Invalid(String),
     /// A file could not be read (exit 74, EX_IOERR).
     Io(String),
+    /// The gateway does not know what was named (exit 3).
+    NotFound(String),
+    /// The gateway refused the credential or the permission (exit 4).
+    Denied(String),
+    /// The gateway could not be reached (exit 69, EX_UNAVAILABLE).
+    Unreachable(String),
+    /// The gateway failed or answered something unexpected (exit 70, EX_SOFTWARE).
+    Gateway(String),
 }
 
 impl Failure {
@@ -31,12 +43,21 @@ impl Failure {
         match self {
             Failure::Invalid(_) => ExitCode::from(1),
             Failure::Io(_) => ExitCode::from(74),
+            Failure::NotFound(_) => ExitCode::from(3),
+            Failure::Denied(_) => ExitCode::from(4),
+            Failure::Unreachable(_) => ExitCode::from(69),
+            Failure::Gateway(_) => ExitCode::from(70),
         }
     }
 
     fn message(&self) -> &str {
         match self {
-            Failure::Invalid(m) | Failure::Io(m) => m,
+            Failure::Invalid(m)
+            | Failure::Io(m)
+            | Failure::NotFound(m)
+            | Failure::Denied(m)
+            | Failure::Unreachable(m)
+            | Failure::Gateway(m) => m,
         }
     }
 }
@@ -52,6 +73,7 @@ fn main() -> ExitCode {
             let path = config_path(args.config.clone());
             explain::run(&path, &args, &mut out)
         }
+        Command::Online(command) => online::run(&command, &mut out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hangarctl", &mut out);
             Ok(())

@@ -37,3 +37,22 @@ pub(crate) fn tool(caller: &CallerIdentity, server: Option<&str>, tool: &str) {
         tool,
     );
 }
+
+/// An admin action (withdraw, restore) that changed or confirmed an overlay.
+pub(crate) fn admin(
+    caller: &CallerIdentity,
+    action: &str,
+    server: &str,
+    tool: &str,
+    tenant: Option<&str>,
+) {
+    tracing::info!(
+        target: TARGET,
+        kind = "admin",
+        action,
+        subject = %caller.subject,
+        server,
+        tool,
+        tenant,
+    );
+}

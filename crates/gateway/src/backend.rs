@@ -143,6 +143,12 @@ impl Upstream for BackendUpstream {
         }
     }
 
+    fn last_error(&self) -> Option<String> {
+        self.backend
+            .get()
+            .and_then(|backend| backend.status().last_error)
+    }
+
     fn restarts(&self) -> u32 {
         self.backend
             .get()

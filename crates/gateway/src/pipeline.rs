@@ -174,7 +174,10 @@ fn stream_not_offered() -> Failure {
     )
 }
 
-async fn authenticate(snapshot: &Snapshot, parts: &Parts) -> Result<CallerIdentity, Failure> {
+pub(crate) async fn authenticate(
+    snapshot: &Snapshot,
+    parts: &Parts,
+) -> Result<CallerIdentity, Failure> {
     let context = RequestContext {
         headers: &parts.headers,
         uri: &parts.uri,
@@ -256,7 +259,11 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Reads the body, refusing more than `limit` bytes (`413`), early when `Content-Length`
 /// already says so.
-async fn read_body(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, Failure> {
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    limit: usize,
+) -> Result<Bytes, Failure> {
     let too_large = || {
         Failure::http(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -281,7 +288,7 @@ async fn read_body(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<
 
 /// Absent `Origin` (non-browser clients) passes; a browser origin must be loopback or
 /// the host the request was sent to. Configurable allowed origins come later.
-fn check_origin(gateway: &Gateway, headers: &HeaderMap) -> Result<(), Failure> {
+pub(crate) fn check_origin(gateway: &Gateway, headers: &HeaderMap) -> Result<(), Failure> {
     let host = header(headers, HOST.as_str());
     // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 sends
     // `Host: evil.example` (and a matching Origin). A gateway listening on loopback

@@ -14,6 +14,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use crate::admin;
 use crate::error::Error;
 use crate::pipeline;
 use crate::state::Gateway;
@@ -131,7 +132,7 @@ impl Gateway {
     }
 }
 
-/// The router: the MCP endpoint, discovery, health; everything else is a JSON `404`.
+/// The router: the MCP endpoint, the admin API, discovery, health; everything else is a JSON `404`.
 pub(crate) async fn route(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
     let path = request.uri().path();
     match (request.method(), path) {
@@ -143,6 +144,7 @@ pub(crate) async fn route(gateway: &Arc<Gateway>, request: Request<Incoming>) ->
             "method_not_allowed",
             "use POST, GET or DELETE",
         )),
+        (_, path) if path.starts_with(admin::PREFIX) => admin::handle(gateway, request).await,
         (&Method::GET, "/health" | "/health/live") => {
             wire::json(StatusCode::OK, &br#"{"status":"ok"}"#[..])
         }

@@ -15,7 +15,7 @@ use hangar_identity::{Authenticator, HttpClient};
 use hangar_policy::{Caller, Mode, Policy};
 use hangar_projection::{
     Catalog, ConfigWithdrawals, MemoryOverlayStore, Overlays, RedbOverlayStore, Surface,
-    visible_surface,
+    SurfaceReport, surface, visible_surface,
 };
 use serde_json::value::RawValue;
 use tokio::sync::watch;
@@ -79,6 +79,12 @@ pub(crate) struct ToolCatalog {
 }
 
 impl ToolCatalog {
+    /// The raw tool objects `server` listed, in its order (`None`: not listed yet).
+    pub(crate) fn server_tools(&self, server: &str) -> Option<Vec<&RawValue>> {
+        let names = self.catalog.tools(server)?;
+        Some(names.filter_map(|name| self.tool(server, name)).collect())
+    }
+
     /// The raw tool object `server` listed as `tool`.
     pub(crate) fn tool(&self, server: &str, tool: &str) -> Option<&RawValue> {
         self.raw.get(server)?.get(tool).map(|raw| &**raw)
@@ -547,6 +553,20 @@ impl Gateway {
             },
         );
         surface
+    }
+
+    /// `tenant`'s surface with every hidden tool's reason (not cached: the admin API's
+    /// report, `hangarctl tools --tenant`).
+    pub(crate) fn surface_report(&self, tenant: &str) -> SurfaceReport {
+        let snapshot = self.snapshot();
+        let tools = self.tools();
+        let seen = surface(
+            &snapshot.policy,
+            &self.overlays.snapshot(),
+            &tools.catalog,
+            &Caller::tenant(tenant),
+        );
+        seen.report(&tools.catalog, Some(tenant))
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<Option<String>, CachedSurface>> {

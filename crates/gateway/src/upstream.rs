@@ -128,6 +128,11 @@ pub trait Upstream: Send + Sync + 'static {
         0
     }
 
+    /// The last transport error, as text (default: none known).
+    fn last_error(&self) -> Option<String> {
+        None
+    }
+
     /// The back end's health. Default: [`UpstreamStatus::Ready`].
     fn status(&self) -> UpstreamStatus {
         UpstreamStatus::Ready

@@ -142,6 +142,35 @@ fn rpc_error(status: StatusCode, id: Option<Id>, error: ErrorObject) -> Response
     json(status, out)
 }
 
+/// A `200` JSON document (the admin API's answers).
+pub(crate) fn document(value: &impl serde::Serialize) -> Response<Body> {
+    match serde_json::to_vec(value) {
+        Ok(body) => json(StatusCode::OK, body),
+        Err(error) => answer(Failure::http(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            format!("cannot encode the answer: {error}"),
+        )),
+    }
+}
+
+/// An overlay store failure (the change was not made): `500 store_error`.
+pub(crate) fn store_failure(error: &hangar_projection::Error) -> Failure {
+    Failure::http(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "store_error",
+        format!("the overlay store refused the change (nothing changed): {error}"),
+    )
+}
+
+/// The identity crate's refusal (`401` with its challenge, `403 forbidden`) as a failure.
+pub(crate) fn refused(
+    authenticator: &hangar_identity::Authenticator,
+    rejection: &hangar_identity::Rejection,
+) -> Failure {
+    Failure::Auth(Box::new(authenticator.answer(rejection)))
+}
+
 /// A JSON-RPC result for `id`.
 pub(crate) fn result(id: &Id, result: Box<RawValue>) -> Response<Body> {
     let mut out = Vec::with_capacity(result.get().len() + 48);

@@ -1,5 +1,6 @@
 //! The gateway over a real listener on 127.0.0.1:0, against an in-memory back end.
 
+mod admin;
 mod passthrough;
 mod support;
 

@@ -55,6 +55,7 @@ mod catalog;
 mod config_overlay;
 mod error;
 mod overlays;
+mod report;
 mod runtime;
 mod store;
 mod surface;
@@ -64,6 +65,7 @@ pub use catalog::Catalog;
 pub use config_overlay::ConfigWithdrawals;
 pub use error::{BoxError, Error, Result};
 pub use overlays::{OverlaySnapshot, Overlays, RestoreOutcome, WithdrawOutcome};
+pub use report::{ReportLine, SurfaceReport};
 pub use runtime::{RuntimeWithdrawal, WithdrawalKey};
 pub use store::{MemoryOverlayStore, OverlayStore, RedbOverlayStore};
 pub use surface::{

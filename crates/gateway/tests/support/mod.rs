@@ -17,6 +17,12 @@ use tokio::task::JoinHandle;
 pub(crate) const KEY_A: &str = "key-a-0123456789abcdef";
 pub(crate) const KEY_B: &str = "key-b-0123456789abcdef";
 pub(crate) const KEY_B2: &str = "key-b2-0123456789abcdef";
+/// An unconfined admin (FRONT_DOOR).
+pub(crate) const ADMIN_KEY: &str = "admin-key-0123456789abcdef";
+/// A viewer: reads only (FRONT_DOOR).
+pub(crate) const VIEWER_KEY: &str = "viewer-key-0123456789abcdef";
+/// An operator confined to tenant:b (FRONT_DOOR).
+pub(crate) const OPERATOR_B_KEY: &str = "operator-b-key-0123456789abcdef";
 
 /// The BEHAVIOUR.md §1 scenario, with API keys carrying the tenants.
 pub(crate) const FRONT_DOOR: &str = r#"
@@ -35,6 +41,15 @@ auth:
     - name: agent-b2
       key: ${KEY_B2}
       tenant_id: "tenant:b"
+    - name: ops-admin
+      key: ${ADMIN_KEY}
+      roles: [admin]
+    - name: ops-viewer
+      key: ${VIEWER_KEY}
+      roles: [viewer]
+    - name: operator-b
+      key: ${OPERATOR_B_KEY}
+      roles: ["operator@tenant:b"]
   oidc:
     enabled: true
     issuer: https://auth.example.com
@@ -99,7 +114,10 @@ impl Harness {
         let env = MapEnvironment::new()
             .with("KEY_A", KEY_A)
             .with("KEY_B", KEY_B)
-            .with("KEY_B2", KEY_B2);
+            .with("KEY_B2", KEY_B2)
+            .with("ADMIN_KEY", ADMIN_KEY)
+            .with("VIEWER_KEY", VIEWER_KEY)
+            .with("OPERATOR_B_KEY", OPERATOR_B_KEY);
         let config = Config::from_yaml_str(yaml, "config.yaml", &env).expect("config");
         let mut builder = Gateway::builder(config)
             .in_memory_overlays()

@@ -1,0 +1,443 @@
+//! The admin API under `/api/admin/`: withdraw and restore tools at runtime, list the
+//! withdrawals, show a tenant's effective surface with reasons, show the back ends.
+//!
+//! Every request is authenticated by the same [`hangar_identity::Authenticator`] as
+//! `/mcp` (API key or JWT) and authorised by the identity crate's RBAC: reads need
+//! `read`, withdraw and restore need `mcp_servers:lifecycle`; a role confined to a
+//! tenant (`operator@tenant:b`, or any role of a credential that carries a tenant) acts
+//! on that tenant only, so global actions need an unconfined role. Refusals become wire
+//! answers in `wire.rs`. See docs/admin-api.md.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hangar_identity::{CallerIdentity, Permission, authorize};
+use hangar_projection::{WithdrawalKey, WithdrawnBy};
+use http::request::Parts;
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::audit;
+use crate::pipeline;
+use crate::state::{Gateway, Snapshot};
+use crate::wire::{self, Body, Failure};
+
+#[cfg(test)]
+mod tests;
+
+/// The admin API's path prefix.
+pub(crate) const PREFIX: &str = "/api/admin/";
+
+/// Largest admin request body (they are tiny JSON objects).
+const MAX_BODY: usize = 64 * 1024;
+
+/// `/api/admin/…`: every method, every path.
+pub(crate) async fn handle(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
+    match run(gateway, request).await {
+        Ok(response) => response,
+        Err(failure) => wire::answer(failure),
+    }
+}
+
+/// What an admin path names.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    Withdraw { server: String, tool: String },
+    Restore { server: String, tool: String },
+    Withdrawals,
+    TenantTools { tenant: String },
+    Servers,
+    Server { server: String },
+    ServerTools { server: String },
+}
+
+impl Route {
+    /// The method the route answers.
+    fn method(&self) -> Method {
+        match self {
+            Self::Withdraw { .. } | Self::Restore { .. } => Method::POST,
+            _ => Method::GET,
+        }
+    }
+}
+
+/// The route `path` names (segments percent-decoded), `Ok(None)` for no route.
+fn parse_route(path: &str) -> Result<Option<Route>, Failure> {
+    let rest = path.strip_prefix(PREFIX).unwrap_or_default();
+    let segments = rest
+        .split('/')
+        .map(percent_decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let route = match segments.as_slice() {
+        ["tools", server, tool, "withdraw"] if named(server) && named(tool) => Route::Withdraw {
+            server: (*server).to_owned(),
+            tool: (*tool).to_owned(),
+        },
+        ["tools", server, tool, "restore"] if named(server) && named(tool) => Route::Restore {
+            server: (*server).to_owned(),
+            tool: (*tool).to_owned(),
+        },
+        ["withdrawals"] => Route::Withdrawals,
+        ["tenants", tenant, "tools"] if named(tenant) => Route::TenantTools {
+            tenant: (*tenant).to_owned(),
+        },
+        ["servers"] => Route::Servers,
+        ["servers", server] if named(server) => Route::Server {
+            server: (*server).to_owned(),
+        },
+        ["servers", server, "tools"] if named(server) => Route::ServerTools {
+            server: (*server).to_owned(),
+        },
+        _ => return Ok(None),
+    };
+    Ok(Some(route))
+}
+
+fn named(segment: &str) -> bool {
+    !segment.is_empty()
+}
+
+/// `%XX` decoding of one path segment (tenant ids contain `:`, which clients may encode).
+fn percent_decode(segment: &str) -> Result<String, Failure> {
+    let bad = || {
+        Failure::http(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("invalid percent-encoding in path segment {segment:?}"),
+        )
+    };
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).ok_or_else(bad)?;
+            let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| bad())
+}
+
+async fn run(
+    gateway: &Arc<Gateway>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Failure> {
+    let (parts, body) = request.into_parts();
+    let snapshot = gateway.snapshot();
+    // Origin first, as on /mcp: a foreign web page must not drive the admin API.
+    pipeline::check_origin(gateway, &parts.headers)?;
+    // The route before identity would tell strangers which paths exist: identity first.
+    let caller = pipeline::authenticate(&snapshot, &parts).await?;
+    let Some(route) = parse_route(parts.uri.path())? else {
+        return Err(Failure::http(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such admin endpoint (see docs/admin-api.md)",
+        ));
+    };
+    if parts.method != route.method() {
+        return Err(Failure::http(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("use {} for this endpoint", route.method()),
+        ));
+    }
+    match route {
+        Route::Withdraw { server, tool } => {
+            let tenant = target(&parts, body).await?;
+            withdraw(gateway, &snapshot, &caller, &server, &tool, tenant)
+        }
+        Route::Restore { server, tool } => {
+            let tenant = target(&parts, body).await?;
+            restore(gateway, &snapshot, &caller, &server, &tool, tenant)
+        }
+        Route::Withdrawals => {
+            allow(&snapshot, &caller, Permission::Read, None)?;
+            Ok(withdrawals(gateway))
+        }
+        Route::TenantTools { tenant } => {
+            allow(&snapshot, &caller, Permission::Read, Some(&tenant))?;
+            Ok(wire::document(&gateway.surface_report(&tenant)))
+        }
+        Route::Servers => {
+            allow(&snapshot, &caller, Permission::Read, None)?;
+            let servers: Vec<ServerLine<'_>> = snapshot
+                .config
+                .mcp_servers
+                .iter()
+                .map(|server| server_line(gateway, &snapshot, &server.name))
+                .collect();
+            Ok(wire::document(&serde_json::json!({ "servers": servers })))
+        }
+        Route::Server { server } => {
+            allow(&snapshot, &caller, Permission::Read, None)?;
+            known_server(&snapshot, &server)?;
+            Ok(wire::document(&server_line(gateway, &snapshot, &server)))
+        }
+        Route::ServerTools { server } => {
+            allow(&snapshot, &caller, Permission::Read, None)?;
+            known_server(&snapshot, &server)?;
+            let catalog = gateway.tools();
+            let tools: Vec<&RawValue> = catalog.server_tools(&server).unwrap_or_default();
+            Ok(wire::document(&ServerTools {
+                mcp_server: &server,
+                listed: catalog.catalog.has_server(&server),
+                tools,
+            }))
+        }
+    }
+}
+
+/// RBAC: `permission` on `tenant` (`None`: a global action).
+fn allow(
+    snapshot: &Snapshot,
+    caller: &CallerIdentity,
+    permission: Permission,
+    tenant: Option<&str>,
+) -> Result<(), Failure> {
+    authorize(caller, permission, tenant).map_err(|rejection| {
+        tracing::info!(
+            target: audit::TARGET,
+            kind = "admin",
+            verdict = "deny",
+            subject = %caller.subject,
+            permission = permission.as_str(),
+            tenant,
+        );
+        wire::refused(&snapshot.authenticator, &rejection)
+    })
+}
+
+fn known_server(snapshot: &Snapshot, server: &str) -> Result<(), Failure> {
+    if snapshot.config.server(server).is_some() {
+        return Ok(());
+    }
+    let known: Vec<&str> = snapshot
+        .config
+        .mcp_servers
+        .iter()
+        .map(|server| server.name.as_str())
+        .collect();
+    Err(Failure::http(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!(
+            "no MCP server named {server:?} (configured: {})",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        ),
+    ))
+}
+
+/// The body of withdraw / restore: `{"tenant_id": "tenant:b"}`; none, `{}` and
+/// `{"tenant_id": null}` mean every tenant.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Target {
+    #[serde(default)]
+    tenant_id: Option<String>,
+}
+
+async fn target(parts: &Parts, body: Incoming) -> Result<Option<String>, Failure> {
+    let bytes: Bytes = pipeline::read_body(&parts.headers, body, MAX_BODY).await?;
+    parse_target(&bytes)
+}
+
+fn parse_target(bytes: &[u8]) -> Result<Option<String>, Failure> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    // An object only (serde would also read a struct from an array).
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Failure::http(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "invalid body: expected a JSON object {\"tenant_id\": \"<tenant>\"}, or no body for every tenant",
+        ));
+    }
+    let target: Target = serde_json::from_slice(bytes).map_err(|error| {
+        Failure::http(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!(
+                "invalid body: {error} (expected {{\"tenant_id\": \"<tenant>\"}}, or no body for every tenant)"
+            ),
+        )
+    })?;
+    match target.tenant_id {
+        Some(tenant) if tenant.is_empty() => Err(Failure::http(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "tenant_id is empty (use null or no body for every tenant)",
+        )),
+        tenant => Ok(tenant),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Withdrawn<'a> {
+    withdrawn: bool,
+    mcp_server: &'a str,
+    tool: &'a str,
+    tenant_id: Option<&'a str>,
+    known: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Restored<'a> {
+    restored: bool,
+    mcp_server: &'a str,
+    tool: &'a str,
+    tenant_id: Option<&'a str>,
+    known: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    still_withdrawn_by_config: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    still_withdrawn: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+fn withdraw(
+    gateway: &Gateway,
+    snapshot: &Snapshot,
+    caller: &CallerIdentity,
+    server: &str,
+    tool: &str,
+    tenant: Option<String>,
+) -> Result<Response<Body>, Failure> {
+    allow(
+        snapshot,
+        caller,
+        Permission::McpServersLifecycle,
+        tenant.as_deref(),
+    )?;
+    known_server(snapshot, server)?;
+    let key = WithdrawalKey::new(server, tool, tenant.as_deref());
+    // Written to the store first; the epoch moves before `withdraw` returns, so the
+    // next tools/list (and every open stream) sees it before this answer is sent.
+    gateway
+        .overlays()
+        .withdraw(&key, &caller.subject)
+        .map_err(|error| wire::store_failure(&error))?;
+    audit::admin(caller, "withdraw", server, tool, tenant.as_deref());
+    Ok(wire::document(&Withdrawn {
+        withdrawn: true,
+        mcp_server: server,
+        tool,
+        tenant_id: tenant.as_deref(),
+        known: gateway.tools().catalog.contains(server, tool),
+    }))
+}
+
+fn restore(
+    gateway: &Gateway,
+    snapshot: &Snapshot,
+    caller: &CallerIdentity,
+    server: &str,
+    tool: &str,
+    tenant: Option<String>,
+) -> Result<Response<Body>, Failure> {
+    allow(
+        snapshot,
+        caller,
+        Permission::McpServersLifecycle,
+        tenant.as_deref(),
+    )?;
+    known_server(snapshot, server)?;
+    let key = WithdrawalKey::new(server, tool, tenant.as_deref());
+    let outcome = gateway
+        .overlays()
+        .restore(&key)
+        .map_err(|error| wire::store_failure(&error))?;
+    audit::admin(caller, "restore", server, tool, tenant.as_deref());
+    let still = outcome.still_withdrawn_by();
+    let message = still.map(|by| {
+        if by.is_config() {
+            format!(
+                "the runtime withdrawal is cleared but the tool stays {by}; edit the config and reload to restore it"
+            )
+        } else {
+            format!("the tool stays {by}; restore it for every tenant (no tenant_id) to bring it back")
+        }
+    });
+    Ok(wire::document(&Restored {
+        restored: true,
+        mcp_server: server,
+        tool,
+        tenant_id: tenant.as_deref(),
+        known: gateway.tools().catalog.contains(server, tool),
+        still_withdrawn_by_config: still.is_some_and(WithdrawnBy::is_config),
+        still_withdrawn: still.is_some(),
+        message,
+    }))
+}
+
+/// `GET /api/admin/withdrawals`: config entries as declared, then runtime entries.
+fn withdrawals(gateway: &Gateway) -> Response<Body> {
+    #[derive(Serialize)]
+    struct Line {
+        #[serde(flatten)]
+        by: WithdrawnBy,
+        tenant_id: Option<String>,
+        reason: String,
+    }
+    let lines: Vec<Line> = gateway
+        .overlays()
+        .list()
+        .into_iter()
+        .map(|by| Line {
+            tenant_id: by.tenant().map(str::to_owned),
+            reason: by.to_string(),
+            by,
+        })
+        .collect();
+    wire::document(&serde_json::json!({ "withdrawals": lines }))
+}
+
+#[derive(Debug, Serialize)]
+struct ServerLine<'a> {
+    id: &'a str,
+    state: &'static str,
+    transport: &'static str,
+    description: Option<&'a str>,
+    /// `None` until the back end's tools were listed once.
+    tool_count: Option<usize>,
+    last_error: Option<String>,
+}
+
+fn server_line<'a>(gateway: &Gateway, snapshot: &'a Snapshot, server: &'a str) -> ServerLine<'a> {
+    let config = snapshot.config.server(server);
+    let upstream = snapshot.upstreams.get(server);
+    let tools = gateway.tools();
+    ServerLine {
+        id: server,
+        state: upstream.map_or("down", |u| u.status().as_str()),
+        transport: match config.map(|c| &c.transport) {
+            Some(hangar_config::Transport::Stdio { .. }) => "stdio",
+            _ => "remote",
+        },
+        description: config.and_then(|c| c.description.as_deref()),
+        tool_count: tools.catalog.tools(server).map(|tools| tools.len()),
+        last_error: upstream.and_then(|u| u.last_error()),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ServerTools<'a> {
+    mcp_server: &'a str,
+    /// Whether the back end's tools were listed at least once.
+    listed: bool,
+    tools: Vec<&'a RawValue>,
+}
