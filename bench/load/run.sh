@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# The data-plane load benchmark (run by hand, not in CI): tools/call through the gateway
+# (front_door, static-key HS256 JWT, one member rule) vs the same back end directly, at
+# concurrency 1 and 32; the gateway's idle and peak RSS, CPU per call and start-to-ready.
+# See docs/performance.md for the budget and the last results.
+#
+#   bash bench/load/run.sh                        # 10 s per measurement, 2 s warm-up (whole seconds)
+#   DURATION=20 WARMUP=3 C_HIGH=64 bash bench/load/run.sh
+#   HANGAR_LOG=warn bash bench/load/run.sh       # without the per-call info audit lines
+#
+# The clients speak the stateless 2026-07-28 flow: every POST carries
+# `MCP-Protocol-Version: 2026-07-28`, `Mcp-Method: tools/call`, `Mcp-Name: echo` and
+# `params._meta` with the version; no initialize, no session. The gateway talks to the
+# back end (mcp-echo-backend) over its own pooled connections; the echo back end declines
+# `server/discover`, so the gateway uses a 2025-11-25 `initialize` upstream (stateless
+# JSON answers, no session id).
+#
+# Everything started here is stopped here, by pid.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+C_LOW=${C_LOW:-1}
+C_HIGH=${C_HIGH:-32}
+STARTUP_RUNS=${STARTUP_RUNS:-5}
+BACKEND_THREADS=${BACKEND_THREADS:-2}
+export HANGAR_LOG=${HANGAR_LOG:-info}
+
+cargo build --release -p hangar-load -p mcp-hangar >&2
+BIN=target/release
+LOAD=$BIN/hangar-load
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hangar-load.XXXXXX")
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    if [[ -n ${KEEP_WORK:-} ]]; then
+        echo "logs kept in $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+
+# wait_line FILE: the first line of FILE once it has one (5 s at most).
+wait_line() {
+    local file=$1 i
+    for ((i = 0; i < 500; i++)); do
+        if [[ -s $file ]] && IFS= read -r line <"$file"; then
+            printf '%s\n' "$line"
+            return 0
+        fi
+        sleep 0.01
+    done
+    echo "no ready line in $file" >&2
+    return 1
+}
+
+# cpu_ticks PID: utime + stime of PID, in clock ticks.
+cpu_ticks() {
+    # Field 2 (comm) has no spaces for our binaries; utime/stime are fields 14 and 15.
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# kb FIELD PID: a /proc/PID/status field in kB.
+kb() {
+    awk -v f="$1:" '$1 == f {print $2}' "/proc/$2/status"
+}
+
+# ctx_switches PID: voluntary + involuntary context switches of all of PID's threads.
+ctx_switches() {
+    cat /proc/"$1"/task/*/status 2>/dev/null |
+        awk '$1 ~ /^(non)?voluntary_ctxt_switches:$/ {n += $2} END {print n + 0}'
+}
+
+# busy_ticks: CPU ticks the whole machine spent busy (all cores), from /proc/stat.
+busy_ticks() {
+    awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
+}
+
+field() { # field NAME LINE: the value of NAME=... in a RESULT line
+    sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
+}
+
+TCK=$(getconf CLK_TCK)
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- the echo back end ---------------------------------------------------------------
+$BIN/mcp-echo-backend --threads "$BACKEND_THREADS" >"$WORK/echo.out" 2>"$WORK/echo.err" &
+ECHO_PID=$!
+PIDS+=("$ECHO_PID")
+ECHO_URL=$(wait_line "$WORK/echo.out" | sed -n 's/.*listening on //p')
+
+# --- the gateway's config and token ----------------------------------------------------
+SECRET="hangar-bench-hs256-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+export HANGAR_BENCH_JWT_SECRET=$SECRET
+TOKEN=$($LOAD mint-hs256 --secret "$SECRET" \
+    --claims '{"sub":"bench-agent","tenant_id":"tenant:bench","iss":"hangar-bench","aud":"mcp-hangar"}')
+cat >"$WORK/config.yaml" <<EOF
+tool_access:
+  mode: front_door
+auth:
+  enabled: true
+  allow_anonymous: false
+  jwt:
+    enabled: true
+    algorithm: HS256
+    secret: \${HANGAR_BENCH_JWT_SECRET}
+    issuer: hangar-bench
+    audience: mcp-hangar
+    tenant_claim: tenant_id
+mcp_servers:
+  echo:
+    mode: remote
+    endpoint: $ECHO_URL
+    description: "Echo back end of the load benchmark"
+    tool_access:
+      member:
+        "tenant:bench": { allow_list: [echo] }
+EOF
+GATEWAY=("$BIN/mcp-hangar" --config "$WORK/config.yaml" serve --http --host 127.0.0.1 --port 0)
+
+# --- start to ready ----------------------------------------------------------------------
+echo "== start to ready ($STARTUP_RUNS runs)" >&2
+STARTUP=$($LOAD startup --runs "$STARTUP_RUNS" -- "${GATEWAY[@]:0:3}" --data-dir "$WORK/data-startup" "${GATEWAY[@]:3}")
+echo "$STARTUP" >&2
+STARTUP=$(grep '^RESULT' <<<"$STARTUP")
+
+# --- the gateway under load -------------------------------------------------------------
+"${GATEWAY[@]:0:3}" --data-dir "$WORK/data" "${GATEWAY[@]:3}" >"$WORK/gateway.out" 2>"$WORK/gateway.err" &
+GW_PID=$!
+PIDS+=("$GW_PID")
+GW_BASE=$(wait_line "$WORK/gateway.out" | sed -n 's/.*listening on //p')
+GW_URL="$GW_BASE/mcp"
+for ((i = 0; i < 500; i++)); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' "$GW_BASE/health/ready") == 200 ]] && break
+    sleep 0.01
+done
+sleep 1
+IDLE_RSS=$(kb VmRSS "$GW_PID")
+
+BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}'
+HEADERS=(--header "Authorization: Bearer $TOKEN" --header "MCP-Protocol-Version: 2026-07-28"
+    --header "Mcp-Method: tools/call" --header "Mcp-Name: echo")
+
+# One call by hand first: it must be a result, not an error.
+CHECK=$(curl -s "$GW_URL" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+    -H "Authorization: Bearer $TOKEN" -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call' \
+    -H 'Mcp-Name: echo' -d "$BODY")
+if ! grep -q '"result"' <<<"$CHECK"; then
+    echo "the gateway did not answer the call with a result: $CHECK" >&2
+    cat "$WORK/gateway.err" >&2
+    exit 1
+fi
+
+# measure NAME URL PID C: one driver run against URL, with PID the process serving it;
+# stores "rps p50 p90 p99 max errors cpu_us ctxsw driver_us other%" in ROWS[NAME.C].
+declare -A ROWS
+measure() {
+    local name=$1 url=$2 pid=$3 c=$4 before after cs_before cs_after out total cpu cs
+    local others_before others_after sys_before sys_after other driver
+    cs_before=$(ctx_switches "$pid")
+    others_before=$(($(cpu_ticks "$ECHO_PID") + $(cpu_ticks "$GW_PID")))
+    sys_before=$(busy_ticks)
+    before=$(cpu_ticks "$pid")
+    out=$($LOAD run --url "$url" "${HEADERS[@]}" --body "$BODY" --concurrency "$c" \
+        --duration "$DURATION" --warmup "$WARMUP")
+    after=$(cpu_ticks "$pid")
+    sys_after=$(busy_ticks)
+    others_after=$(($(cpu_ticks "$ECHO_PID") + $(cpu_ticks "$GW_PID")))
+    cs_after=$(ctx_switches "$pid")
+    echo "  $name: $(head -1 <<<"$out")" >&2
+    grep -q '^first error' <<<"$out" && grep '^first error' <<<"$out" >&2
+    out=$(grep '^RESULT' <<<"$out")
+    total=$(field total "$out")
+    cpu=$(awk -v t=$((after - before)) -v hz="$TCK" -v n="$total" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+    # CPU the rest of the machine used meanwhile (not driver, back end or gateway), in %
+    # of all cores over the run: anything above a few % means the numbers are disturbed.
+    other=$(awk -v s=$((sys_after - sys_before)) -v o=$((others_after - others_before)) \
+        -v d="$(field driver_ticks "$out")" -v hz="$TCK" -v t="$((DURATION + WARMUP))" -v n="$(nproc)" \
+        'BEGIN {x = (s - o - d) / hz / t / n * 100; if (x < 0) x = 0; printf "%.0f%%", x}')
+    cs=$(awk -v d=$((cs_after - cs_before)) -v n="$total" 'BEGIN {printf "%.2f", d / n}')
+    driver=$(awk -v t="$(field driver_ticks "$out")" -v hz="$TCK" -v n="$total" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+    ROWS[$name.$c]="$(field rps "$out") $(field p50_us "$out") $(field p90_us "$out") $(field p99_us "$out") $(field max_us "$out") $(field errors "$out") $cpu $cs $driver $other"
+}
+
+echo "== load (${DURATION}s each after ${WARMUP}s warm-up)" >&2
+for c in "$C_LOW" "$C_HIGH"; do
+    measure direct "$ECHO_URL" "$ECHO_PID" "$c"
+    measure gateway "$GW_URL" "$GW_PID" "$c"
+done
+PEAK_RSS=$(kb VmHWM "$GW_PID")
+END_RSS=$(kb VmRSS "$GW_PID")
+
+# --- the table -------------------------------------------------------------------------
+echo
+echo "machine: $(nproc) cores, $(uname -r); driver, gateway and back end share them; load average before: $LOADAVG"
+echo "gateway: $(git describe --always --dirty 2>/dev/null || echo '?'), HANGAR_LOG=$HANGAR_LOG; protocol: 2026-07-28 stateless; auth: HS256 JWT"
+echo "(CPU and ctxsw per call: of the process that serves the path, the back end for direct, the gateway for gateway;"
+echo " driver µs: the load driver's own CPU per call;"
+echo " other CPU: what the rest of the machine used during the run, % of all cores — should be ~0)"
+printf '%-8s %4s %10s %9s %9s %9s %10s %6s %13s %12s %10s %10s\n' path c 'req/s' 'p50 µs' 'p90 µs' 'p99 µs' 'max µs' errors 'CPU µs/call' 'ctxsw/call' 'driver µs' 'other CPU'
+for c in "$C_LOW" "$C_HIGH"; do
+    for name in direct gateway; do
+        # shellcheck disable=SC2086
+        printf '%-8s %4s %10s %9s %9s %9s %10s %6s %13s %12s %10s %10s\n' "$name" "$c" ${ROWS[$name.$c]}
+    done
+done
+read -r d1_rps d1_p50 _ <<<"${ROWS[direct.$C_LOW]}"
+read -r g1_rps g1_p50 _ _ _ _ g1_cpu _ <<<"${ROWS[gateway.$C_LOW]}"
+read -r dh_rps _ _ _ _ _ dh_cpu _ dh_driver _ <<<"${ROWS[direct.$C_HIGH]}"
+read -r gh_rps _ _ _ _ _ gh_cpu _ gh_driver _ <<<"${ROWS[gateway.$C_HIGH]}"
+echo
+awk -v d="$d1_p50" -v g="$g1_p50" 'BEGIN {printf "added p50 at c=1:             %7.1f µs   (budget <= 50 µs)\n", g - d}'
+awk -v d="$dh_rps" -v g="$gh_rps" -v c="$C_HIGH" 'BEGIN {printf "throughput at c=%s vs direct: %6.1f %%    (budget >= 60 %%)\n", c, 100 * g / d}'
+awk -v b="$dh_cpu" -v dd="$dh_driver" -v dg="$gh_driver" -v g="$gh_cpu" 'BEGIN {
+    printf "  (CPU-bound ceiling when all three share the cores: (driver+back end)/(driver+back end+gateway) = %.1f %%)\n", 100 * (dd + b) / (dg + b + g)}'
+echo "gateway CPU per call:          $g1_cpu µs (c=$C_LOW), $gh_cpu µs (c=$C_HIGH)   (budget <= 25 µs; utime+stime, ${TCK} Hz ticks)"
+awk -v i="$IDLE_RSS" 'BEGIN {printf "idle RSS:                      %7.1f MiB  (budget <= 20 MiB)\n", i / 1024}'
+awk -v p="$PEAK_RSS" -v e="$END_RSS" 'BEGIN {printf "peak RSS (VmHWM):              %7.1f MiB  (RSS after the runs %.1f MiB)\n", p / 1024, e / 1024}'
+echo "start to ready (median of $(field runs "$STARTUP")): ready line $(field ready_line_ms "$STARTUP") ms, /health/ready 200 $(field health_ready_ms "$STARTUP") ms   (budget <= 100 ms)"
