@@ -328,7 +328,8 @@ mcp_servers:
 
 /// Waits until `key`'s tools/list shows every tool in `tools`.
 fn wait_for_tools(hangar: &Hangar, key: &str, tools: &[&str]) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // Generous: a back end missed at start is retried after 1, 3, 7, 15 and 31 s.
+    let deadline = Instant::now() + Duration::from_secs(45);
     loop {
         let answer = send(
             &hangar.url,
