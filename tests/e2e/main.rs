@@ -12,6 +12,7 @@ mod gateway_faults;
 mod gateway_front_door;
 mod gateway_oidc;
 mod gateway_passthrough;
+mod gateway_reload;
 mod hangarctl_explain;
 mod harness;
 mod harness_pieces;

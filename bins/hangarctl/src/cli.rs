@@ -96,6 +96,24 @@ pub(crate) enum OnlineCommand {
         #[command(flatten)]
         online: OnlineArgs,
     },
+    /// Start a stopped MCP server again; its tools come back on the surfaces.
+    Start {
+        /// The server's name in mcp_servers.
+        server: String,
+        #[command(flatten)]
+        online: OnlineArgs,
+    },
+    /// Stop an MCP server: its tools leave every surface until `start`.
+    Stop {
+        /// The server's name in mcp_servers.
+        server: String,
+        #[command(flatten)]
+        online: OnlineArgs,
+    },
+    /// Reload the gateway's config file (validated first; an invalid file changes nothing).
+    Reload(OnlineArgs),
+    /// Show the gateway's counters: uptime, requests, tool calls, denials, reloads.
+    Stats(OnlineArgs),
 }
 
 /// `SERVER/TOOL [--tenant T]`.

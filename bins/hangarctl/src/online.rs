@@ -1,5 +1,5 @@
 //! The online commands: `withdraw`, `restore`, `withdrawals`, `tools`, `servers`,
-//! `server`, each one request to the gateway's admin API (docs/admin-api.md) over a
+//! `server`, `start`, `stop`, `reload`, `stats`, each one request to the gateway's admin API (docs/admin-api.md) over a
 //! small HTTP/1.1 client. The gateway crate is never linked.
 
 use std::io::Write;
@@ -72,6 +72,27 @@ async fn run_async(command: &OnlineCommand, out: &mut impl Write) -> Result<(), 
             )
             .await?;
             let text = server_text(&answer);
+            (online, (answer, text))
+        }
+        OnlineCommand::Start { server, online } | OnlineCommand::Stop { server, online } => {
+            let action = if matches!(command, OnlineCommand::Start { .. }) {
+                "start"
+            } else {
+                "stop"
+            };
+            let path = format!("servers/{}/{action}", encode(server));
+            let answer = send(online, Method::POST, &path, None).await?;
+            let text = server_text(&answer);
+            (online, (answer, text))
+        }
+        OnlineCommand::Reload(online) => {
+            let answer = send(online, Method::POST, "reload", None).await?;
+            let text = reload_text(&answer);
+            (online, (answer, text))
+        }
+        OnlineCommand::Stats(online) => {
+            let answer = send(online, Method::GET, "stats", None).await?;
+            let text = stats_text(&answer);
             (online, (answer, text))
         }
     };
@@ -165,20 +186,25 @@ async fn send(
     }
     let message = json
         .as_ref()
-        .and_then(|j| j["message"].as_str())
+        .and_then(|j| j["message"].as_str().or_else(|| j["error"].as_str()))
         .map_or_else(
             || String::from_utf8_lossy(&bytes).trim().to_owned(),
             str::to_owned,
         );
     Err(match status {
         StatusCode::BAD_REQUEST => Failure::Invalid(format!("the gateway refused: {message}")),
+        StatusCode::UNPROCESSABLE_ENTITY => Failure::Invalid(format!(
+            "the config file is invalid; the gateway keeps its previous config:\n{message}"
+        )),
+        StatusCode::CONFLICT => Failure::Invalid(format!("the gateway refused: {message}")),
         StatusCode::UNAUTHORIZED => Failure::Denied(format!(
             "unauthorized ({message}): pass --api-key or set HANGAR_API_KEY to an admin API key"
         )),
         StatusCode::FORBIDDEN => Failure::Denied(format!(
             "forbidden ({message}): the key's role lacks this permission; withdraw and \
              restore need admin or operator (operator@TENANT acts on that tenant only, \
-             global withdrawals need an unconfined role), reads need viewer or above"
+             global withdrawals need an unconfined role), start and stop an unconfined \
+             admin or operator, reload needs admin, reads need viewer or above"
         )),
         StatusCode::NOT_FOUND => Failure::NotFound(format!(
             "not found: {message} (`hangarctl servers` lists the configured servers)"
@@ -314,9 +340,77 @@ fn server_text(answer: &Value) -> String {
     table::render(&SERVER_HEADER, &[server_row(answer)])
 }
 
+fn reload_text(answer: &Value) -> String {
+    let changed: Vec<&str> = answer["changed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if changed.is_empty() {
+        return "reloaded: no change\n".to_owned();
+    }
+    let mut text = "reloaded:\n".to_owned();
+    for line in changed {
+        text.push_str(&format!("  {line}\n"));
+    }
+    text
+}
+
+fn stats_text(answer: &Value) -> String {
+    let number = |value: &Value| value.as_u64().unwrap_or(0).to_string();
+    let mut rows = vec![
+        vec![
+            "uptime_seconds".to_owned(),
+            number(&answer["uptime_seconds"]),
+        ],
+        vec![
+            "requests_total".to_owned(),
+            number(&answer["requests_total"]),
+        ],
+        vec![
+            "tool_calls_total".to_owned(),
+            number(&answer["tool_calls_total"]),
+        ],
+        vec!["denials".to_owned(), number(&answer["denials"])],
+        vec!["reloads_ok".to_owned(), number(&answer["reloads"]["ok"])],
+        vec![
+            "reloads_failed".to_owned(),
+            number(&answer["reloads"]["failed"]),
+        ],
+    ];
+    for (key, label) in [
+        ("tool_calls_by_tool", "tool"),
+        ("tool_calls_by_tenant", "tenant"),
+    ] {
+        if let Some(map) = answer[key].as_object() {
+            for (name, count) in map {
+                rows.push(vec![format!("calls {label} {name}"), number(count)]);
+            }
+        }
+    }
+    table::render(&["COUNTER", "VALUE"], &rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reload_and_stats_render() {
+        let answer = serde_json::json!({"reloaded": true, "changed": ["auth: changed"]});
+        assert_eq!(reload_text(&answer), "reloaded:\n  auth: changed\n");
+        let none = serde_json::json!({"reloaded": true, "changed": []});
+        assert_eq!(reload_text(&none), "reloaded: no change\n");
+        let stats = serde_json::json!({
+            "uptime_seconds": 3, "requests_total": 9, "tool_calls_total": 2,
+            "tool_calls_by_tool": {"charge": 2}, "tool_calls_by_tenant": {"tenant:a": 2},
+            "denials": 1, "reloads": {"ok": 1, "failed": 0}
+        });
+        let text = stats_text(&stats);
+        assert!(text.contains("calls tool charge"), "{text}");
+        assert!(text.contains("reloads_ok"), "{text}");
+    }
 
     #[test]
     fn segments_are_percent_encoded() {

@@ -4,7 +4,9 @@
 //! `~/.config/mcp-hangar/config.yaml`), prints `mcp-hangar listening on http://H:P` once
 //! it accepts connections (the back ends start and list their tools in the background),
 //! and on SIGTERM or ctrl-c drains in-flight requests, then stops the back ends (stdio
-//! children are killed).
+//! children are killed). SIGHUP, a change of the config file (watched unless
+//! `--no-watch`) and `POST /api/admin/reload` reload the config: validated first, an
+//! invalid file keeps the running config (docs/operations.md).
 //!
 //! Exit codes: 0 clean shutdown, 2 bad arguments, 64 invalid configuration (every problem
 //! printed with its file, line and YAML path), 69 the address cannot be bound, 70 any
@@ -50,6 +52,9 @@ struct Serve {
     /// The port to listen on (0: any free port).
     #[arg(long, default_value_t = 8000)]
     port: u16,
+    /// Do not reload when the config file changes (SIGHUP and the admin API still do).
+    #[arg(long)]
+    no_watch: bool,
 }
 
 fn main() -> ExitCode {
@@ -85,7 +90,7 @@ fn main() -> ExitCode {
             return ExitCode::from(70);
         }
     };
-    match runtime.block_on(run(config, cli.data_dir.clone(), serve)) {
+    match runtime.block_on(run(config, path, cli.data_dir.clone(), serve)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("mcp-hangar: {error:#}");
@@ -99,11 +104,16 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config, data_dir: Option<PathBuf>, serve: &Serve) -> anyhow::Result<()> {
+async fn run(
+    config: Config,
+    path: PathBuf,
+    data_dir: Option<PathBuf>,
+    serve: &Serve,
+) -> anyhow::Result<()> {
     if !serve.http {
         tracing::info!("no transport flag given: serving HTTP (--http is the default)");
     }
-    let mut builder = Gateway::builder(config);
+    let mut builder = Gateway::builder(config).config_path(&path);
     if let Some(dir) = data_dir {
         builder = builder.data_dir(dir);
     }
@@ -113,6 +123,11 @@ async fn run(config: Config, data_dir: Option<PathBuf>, serve: &Serve) -> anyhow
     let listener = hangar_gateway::bind(&serve.host, serve.port).await?;
     // Handlers first, then the ready line: a SIGTERM right after it still drains.
     let shutdown = hangar_gateway::shutdown_signal();
+    // Live reload: SIGHUP, and the config file watch (debounced).
+    reload_on_hangup(&gateway);
+    if !serve.no_watch {
+        gateway.watch_config(std::time::Duration::from_millis(300));
+    }
     let local = listener
         .local_addr()
         .context("cannot read the listening address")?;
@@ -132,6 +147,27 @@ async fn run(config: Config, data_dir: Option<PathBuf>, serve: &Serve) -> anyhow
     gateway.serve(listener, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// SIGHUP reloads the config file (the same function as `POST /api/admin/reload`).
+fn reload_on_hangup(gateway: &Arc<Gateway>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot install the SIGHUP handler: reload through the admin API");
+            return;
+        };
+        let gateway = Arc::clone(gateway);
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                tracing::info!("SIGHUP: reloading the config");
+                let _ = gateway.reload().await;
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = gateway;
 }
 
 /// `$XDG_CONFIG_HOME/mcp-hangar/config.yaml`, else `~/.config/mcp-hangar/config.yaml`.

@@ -56,7 +56,13 @@ pub(crate) async fn dispatch(
                 Mode::FrontDoor => {
                     call_flat(exchange, id, &call.name, request.params.as_deref()).await
                 }
-                _ => egress::call(exchange, id, &call).await,
+                _ => {
+                    exchange
+                        .gateway
+                        .stats
+                        .tool_call(&call.name, exchange.caller.tenant_id.as_deref());
+                    egress::call(exchange, id, &call).await
+                }
             }
         }
         "prompts/list" => passthrough::list(exchange, id, Kind::Prompts),
@@ -171,8 +177,13 @@ async fn call_flat(
         .and_then(|server| Some((server, exchange.snapshot.upstreams.get(server)?)));
     audit::tool(exchange.caller, route.map(|(server, _)| server), name);
     let Some((server, upstream)) = route else {
+        exchange.gateway.stats.denial();
         return Err(Failure::unknown_tool(id.clone(), name));
     };
+    exchange
+        .gateway
+        .stats
+        .tool_call(name, exchange.caller.tenant_id.as_deref());
     // Flat names are the back end's own names: the params go through untouched, except a
     // per-message credential (`params._auth`), which never leaves the gateway.
     let stripped = params.and_then(without_credential);

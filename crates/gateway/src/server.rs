@@ -135,6 +135,9 @@ impl Gateway {
 /// The router: the MCP endpoint, the admin API, discovery, health; everything else is a JSON `404`.
 pub(crate) async fn route(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
     let path = request.uri().path();
+    if path == MCP_PATH {
+        gateway.stats.request();
+    }
     match (request.method(), path) {
         (&Method::POST, MCP_PATH) => pipeline::post(gateway, request).await,
         (&Method::DELETE, MCP_PATH) => pipeline::delete(gateway, request).await,

@@ -3,7 +3,7 @@
 //! and resource lists, `passthrough::Listings`), the withdrawal overlays, the
 //! per-tenant surface cache and the sessions.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,6 +24,7 @@ use crate::backend::BackendUpstream;
 use crate::error::Error;
 use crate::passthrough::{Kind, Listings};
 use crate::session::Sessions;
+use crate::stats::Stats;
 use crate::upstream::{Upstream, Upstreams};
 
 /// Tunables of the data plane, with their defaults.
@@ -62,8 +63,8 @@ impl Default for Options {
 #[derive(Debug)]
 pub(crate) struct Snapshot {
     pub(crate) config: Arc<Config>,
-    pub(crate) policy: Policy,
-    pub(crate) authenticator: Authenticator,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) authenticator: Arc<Authenticator>,
     pub(crate) upstreams: Upstreams,
     /// Moves on every swap; part of the surface cache key.
     pub(crate) generation: u64,
@@ -113,9 +114,18 @@ pub struct GatewayBuilder {
     overlays: OverlaySource,
     upstreams: Upstreams,
     options: Options,
+    config_path: Option<PathBuf>,
 }
 
 impl GatewayBuilder {
+    /// The file the config was loaded from: [`Gateway::reload`] reads it again (the
+    /// admin API's reload, SIGHUP, the file watch).
+    #[must_use]
+    pub fn config_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config_path = Some(path.into());
+        self
+    }
+
     /// Keeps the runtime withdrawals under `dir` (overrides the config's `data_dir`).
     #[must_use]
     pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -176,10 +186,7 @@ impl GatewayBuilder {
         // Registered back ends (tests) first; every other server gets the real transport.
         let mut upstreams = Upstreams::new();
         for server in &config.mcp_servers {
-            match self.upstreams.get(&server.name) {
-                Some(upstream) => upstreams.insert(Arc::clone(upstream)),
-                None => upstreams.insert(Arc::new(BackendUpstream::new(server))),
-            }
+            upstreams.insert(new_upstream(&self.upstreams, server));
         }
         for upstream in self.upstreams.iter() {
             if !upstreams.contains(upstream.name()) {
@@ -191,8 +198,8 @@ impl GatewayBuilder {
         }
         let snapshot = Snapshot {
             config: Arc::new(config),
-            policy,
-            authenticator,
+            policy: Arc::new(policy),
+            authenticator: Arc::new(authenticator),
             upstreams,
             generation: 0,
         };
@@ -209,7 +216,25 @@ impl GatewayBuilder {
             stopping: watch::Sender::new(false),
             options: self.options,
             loopback_only: AtomicBool::new(false),
+            config_path: self.config_path,
+            registered: self.upstreams,
+            stopped: Mutex::default(),
+            stats: Stats::default(),
+            reload_lock: tokio::sync::Mutex::new(()),
+            serving: AtomicBool::new(false),
         })
+    }
+}
+
+/// The back end for `server`: the one a test registered under its name, else the real
+/// transport.
+pub(crate) fn new_upstream(
+    registered: &Upstreams,
+    server: &hangar_config::McpServer,
+) -> Arc<dyn Upstream> {
+    match registered.get(&server.name) {
+        Some(upstream) => Arc::clone(upstream),
+        None => Arc::new(BackendUpstream::new(server)),
     }
 }
 
@@ -244,6 +269,18 @@ pub struct Gateway {
     pub(crate) options: Options,
     /// The listener is bound to a loopback address: only loopback `Host` names are served.
     loopback_only: AtomicBool,
+    /// Where the config was loaded from (reload reads it again).
+    pub(crate) config_path: Option<PathBuf>,
+    /// The back ends the builder registered (tests): reused by reload and start.
+    pub(crate) registered: Upstreams,
+    /// Back ends stopped through the admin API: their tools are on no surface.
+    pub(crate) stopped: Mutex<HashSet<String>>,
+    /// Counters for `GET /api/admin/stats`.
+    pub(crate) stats: Stats,
+    /// One reload / start / stop at a time.
+    pub(crate) reload_lock: tokio::sync::Mutex<()>,
+    /// `serve` started the back ends (a reload starts the new ones then).
+    pub(crate) serving: AtomicBool,
 }
 
 /// Surfaces cached at most; past it the cache starts over (it refills on demand).
@@ -258,6 +295,7 @@ impl Gateway {
             overlays: OverlaySource::Dir(None),
             upstreams: Upstreams::new(),
             options: Options::default(),
+            config_path: None,
         }
     }
 
@@ -346,6 +384,7 @@ impl Gateway {
     /// Starts every back end (subprocesses spawned, connections prepared) without
     /// waiting for any.
     pub(crate) fn start_upstreams(&self) {
+        self.serving.store(true, Ordering::Release);
         for upstream in self.snapshot.load().upstreams.iter() {
             upstream.start();
         }
@@ -369,12 +408,20 @@ impl Gateway {
     /// again (after it announced a change); whether it answered (a back end that fails
     /// keeps its previous lists).
     pub async fn refresh_server(&self, server: &str) -> bool {
+        if self.is_stopped(server) {
+            // Stopped by an operator: nothing to fetch, nothing to retry.
+            return true;
+        }
         let snapshot = self.snapshot.load_full();
         let Some(upstream) = snapshot.upstreams.get(server) else {
             return false;
         };
         match upstream.list_tools().await {
             Ok(tools) => {
+                // Stopped, or removed by a reload, while it was asked: drop the answer.
+                if self.is_stopped(server) || self.snapshot.load().upstreams.get(server).is_none() {
+                    return true;
+                }
                 self.set_tools(server, tools);
                 self.refresh_listings(server, &Kind::ALL).await;
                 true
@@ -394,15 +441,23 @@ impl Gateway {
     /// Subscribes before returning; the tasks end at shutdown or when the back end's
     /// channel closes.
     pub(crate) fn follow_upstreams(self: &Arc<Self>) {
-        use hangar_mcp::Method;
-        const RESTART_CHECK: Duration = Duration::from_secs(5);
         let snapshot = self.snapshot.load_full();
         for upstream in snapshot.upstreams.iter() {
+            self.follow_upstream(Arc::clone(upstream));
+        }
+    }
+
+    /// Follows one back end (see [`Gateway::follow_upstreams`]); the task also ends when
+    /// the back end is no longer the one the snapshot serves under its name (a reload or
+    /// a start replaced it).
+    pub(crate) fn follow_upstream(self: &Arc<Self>, upstream: Arc<dyn Upstream>) {
+        use hangar_mcp::Method;
+        const RESTART_CHECK: Duration = Duration::from_secs(5);
+        {
             let Some(mut notifications) = upstream.subscribe() else {
-                continue;
+                return;
             };
             let gateway = Arc::clone(self);
-            let upstream = Arc::clone(upstream);
             let mut stopping = self.stopping();
             tokio::spawn(async move {
                 use tokio::sync::broadcast::error::RecvError;
@@ -427,6 +482,10 @@ impl Gateway {
                             Err(RecvError::Closed) => return,
                         },
                         _ = check.tick() => {
+                            let current = gateway.snapshot().upstreams.get(&server).cloned();
+                            if !current.is_some_and(|current| Arc::ptr_eq(&current, &upstream)) {
+                                return;
+                            }
                             let now = upstream.restarts();
                             if now == restarts {
                                 continue;
@@ -513,6 +572,36 @@ impl Gateway {
 
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
+    }
+
+    /// Swaps in a new snapshot (reload, start): in-flight requests keep the old one.
+    pub(crate) fn store_snapshot(&self, snapshot: Snapshot) {
+        self.snapshot.store(Arc::new(snapshot));
+    }
+
+    /// Whether `server` was stopped through the admin API.
+    pub(crate) fn is_stopped(&self, server: &str) -> bool {
+        self.stopped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(server)
+    }
+
+    /// Drops `server`'s tools from the catalog (stopped or removed); moves the catalog
+    /// generation so surfaces and open streams follow.
+    pub(crate) fn remove_tools(&self, server: &str) {
+        let current = self.tools.load();
+        let mut catalog = current.catalog.clone();
+        catalog.remove_server(server);
+        let mut raw = current.raw.clone();
+        raw.remove(server);
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        self.tools.store(Arc::new(ToolCatalog {
+            catalog,
+            raw,
+            generation,
+        }));
+        self.catalog_changes.send_replace(generation);
     }
 
     pub(crate) fn tools(&self) -> Arc<ToolCatalog> {

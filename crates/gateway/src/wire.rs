@@ -163,6 +163,31 @@ pub(crate) fn store_failure(error: &hangar_projection::Error) -> Failure {
     )
 }
 
+/// A start or stop that did nothing: `404 not_found` (unknown back end), `409 conflict`
+/// (already in that state).
+pub(crate) fn lifecycle_failure(error: &crate::reload::LifecycleError) -> Failure {
+    use crate::reload::LifecycleError;
+    match error {
+        LifecycleError::Unknown { .. } => {
+            Failure::http(StatusCode::NOT_FOUND, "not_found", error.to_string())
+        }
+        _ => Failure::http(StatusCode::CONFLICT, "conflict", error.to_string()),
+    }
+}
+
+/// A reload that kept the running config: `422` for an invalid file (every problem with
+/// its path), `409` for a change that cannot apply live (or no file to read);
+/// body `{"reloaded": false, "error": "..."}`.
+pub(crate) fn reload_failure(error: &crate::reload::ReloadError) -> Response<Body> {
+    use crate::reload::ReloadError;
+    let status = match error {
+        ReloadError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::CONFLICT,
+    };
+    let body = serde_json::json!({"reloaded": false, "error": error.to_string()});
+    json(status, body.to_string().into_bytes())
+}
+
 /// The identity crate's refusal (`401` with its challenge, `403 forbidden`) as a failure.
 pub(crate) fn refused(
     authenticator: &hangar_identity::Authenticator,

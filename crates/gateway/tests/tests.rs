@@ -2,6 +2,7 @@
 
 mod admin;
 mod passthrough;
+mod reload;
 mod support;
 
 use hangar_gateway::Options;

@@ -1,9 +1,11 @@
 //! The admin API under `/api/admin/`: withdraw and restore tools at runtime, list the
-//! withdrawals, show a tenant's effective surface with reasons, show the back ends.
+//! withdrawals, show a tenant's effective surface with reasons, show, start and stop the
+//! back ends, reload the config, read the counters.
 //!
 //! Every request is authenticated by the same [`hangar_identity::Authenticator`] as
 //! `/mcp` (API key or JWT) and authorised by the identity crate's RBAC: reads need
-//! `read`, withdraw and restore need `mcp_servers:lifecycle`; a role confined to a
+//! `read`, withdraw, restore, start and stop need `mcp_servers:lifecycle`, reload needs
+//! `config:reload`; a role confined to a
 //! tenant (`operator@tenant:b`, or any role of a credential that carries a tenant) acts
 //! on that tenant only, so global actions need an unconfined role. Refusals become wire
 //! answers in `wire.rs`. See docs/admin-api.md.
@@ -51,16 +53,31 @@ enum Route {
     Servers,
     Server { server: String },
     ServerTools { server: String },
+    ServerStart { server: String },
+    ServerStop { server: String },
+    Reload,
+    Stats,
 }
 
 impl Route {
     /// The method the route answers.
     fn method(&self) -> Method {
         match self {
-            Self::Withdraw { .. } | Self::Restore { .. } => Method::POST,
+            Self::Withdraw { .. }
+            | Self::Restore { .. }
+            | Self::ServerStart { .. }
+            | Self::ServerStop { .. }
+            | Self::Reload => Method::POST,
             _ => Method::GET,
         }
     }
+}
+
+/// Which of the lifecycle routes (they share one arm).
+#[derive(Debug, Clone, Copy)]
+enum RouteKind {
+    Start,
+    Other,
 }
 
 /// The route `path` names (segments percent-decoded), `Ok(None)` for no route.
@@ -91,6 +108,14 @@ fn parse_route(path: &str) -> Result<Option<Route>, Failure> {
         ["servers", server, "tools"] if named(server) => Route::ServerTools {
             server: (*server).to_owned(),
         },
+        ["servers", server, "start"] if named(server) => Route::ServerStart {
+            server: (*server).to_owned(),
+        },
+        ["servers", server, "stop"] if named(server) => Route::ServerStop {
+            server: (*server).to_owned(),
+        },
+        ["reload"] => Route::Reload,
+        ["stats"] => Route::Stats,
         _ => return Ok(None),
     };
     Ok(Some(route))
@@ -150,6 +175,10 @@ async fn run(
             format!("use {} for this endpoint", route.method()),
         ));
     }
+    let route_kind = match route {
+        Route::ServerStart { .. } => RouteKind::Start,
+        _ => RouteKind::Other,
+    };
     match route {
         Route::Withdraw { server, tool } => {
             let tenant = target(&parts, body).await?;
@@ -192,6 +221,37 @@ async fn run(
                 listed: catalog.catalog.has_server(&server),
                 tools,
             }))
+        }
+        Route::ServerStart { server } | Route::ServerStop { server } => {
+            allow(&snapshot, &caller, Permission::McpServersLifecycle, None)?;
+            let start = matches!(route_kind, RouteKind::Start);
+            let outcome = if start {
+                gateway.start_server(&server).await
+            } else {
+                gateway.stop_server(&server).await
+            };
+            outcome.map_err(|error| wire::lifecycle_failure(&error))?;
+            let action = if start { "start" } else { "stop" };
+            audit::admin(&caller, action, &server, "*", None);
+            let current = gateway.snapshot();
+            Ok(wire::document(&server_line(gateway, &current, &server)))
+        }
+        Route::Reload => {
+            allow(&snapshot, &caller, Permission::ConfigReload, None)?;
+            drop(snapshot);
+            let outcome = gateway.reload().await;
+            audit::admin(&caller, "reload", "*", "*", None);
+            match outcome {
+                Ok(changed) => Ok(wire::document(&serde_json::json!({
+                    "reloaded": true,
+                    "changed": changed,
+                }))),
+                Err(error) => Ok(wire::reload_failure(&error)),
+            }
+        }
+        Route::Stats => {
+            allow(&snapshot, &caller, Permission::Read, None)?;
+            Ok(wire::document(&gateway.stats.report()))
         }
     }
 }
@@ -423,7 +483,11 @@ fn server_line<'a>(gateway: &Gateway, snapshot: &'a Snapshot, server: &'a str) -
     let tools = gateway.tools();
     ServerLine {
         id: server,
-        state: upstream.map_or("down", |u| u.status().as_str()),
+        state: if gateway.is_stopped(server) {
+            "stopped"
+        } else {
+            upstream.map_or("down", |u| u.status().as_str())
+        },
         transport: match config.map(|c| &c.transport) {
             Some(hangar_config::Transport::Stdio { .. }) => "stdio",
             _ => "remote",

@@ -62,3 +62,31 @@ fn bad_bodies_are_refused() {
         assert!(parse_target(body.as_bytes()).is_err(), "{body}");
     }
 }
+
+#[test]
+fn lifecycle_reload_and_stats_routes() {
+    assert_eq!(
+        parse_route("/api/admin/servers/payments/%73tart")
+            .ok()
+            .flatten(),
+        Some(Route::ServerStart {
+            server: "payments".to_owned()
+        })
+    );
+    assert_eq!(
+        parse_route("/api/admin/servers/start/stop").ok().flatten(),
+        Some(Route::ServerStop {
+            server: "start".to_owned()
+        })
+    );
+    assert_eq!(
+        parse_route("/api/admin/reload").ok().flatten(),
+        Some(Route::Reload)
+    );
+    assert_eq!(
+        parse_route("/api/admin/stats").ok().flatten(),
+        Some(Route::Stats)
+    );
+    assert_eq!(Route::Reload.method(), http::Method::POST);
+    assert_eq!(Route::Stats.method(), http::Method::GET);
+}

@@ -83,6 +83,17 @@ mcp_servers:
       withdrawn: [legacy_charge]
 "#;
 
+/// `yaml` with the test keys written in (a file read by `Config::load`, which
+/// interpolates from the process environment).
+pub(crate) fn literal_keys(yaml: &str) -> String {
+    yaml.replace("${KEY_A}", KEY_A)
+        .replace("${KEY_B}", KEY_B)
+        .replace("${KEY_B2}", KEY_B2)
+        .replace("${ADMIN_KEY}", ADMIN_KEY)
+        .replace("${VIEWER_KEY}", VIEWER_KEY)
+        .replace("${OPERATOR_B_KEY}", OPERATOR_B_KEY)
+}
+
 pub(crate) struct Harness {
     pub(crate) addr: SocketAddr,
     pub(crate) gateway: Arc<Gateway>,
@@ -111,6 +122,27 @@ impl Harness {
         payments: FakeUpstream,
         others: &[FakeUpstream],
     ) -> Self {
+        Self::start_full(yaml, options, payments, others, None).await
+    }
+
+    /// The gateway for the config file `path` (written by the test with
+    /// [`literal_keys`]; reload reads it again), in front of the usual fake back end.
+    pub(crate) async fn start_from_file(path: &std::path::Path) -> Self {
+        let yaml = std::fs::read_to_string(path).expect("config file");
+        let payments = FakeUpstream::new(
+            "payments",
+            ["charge", "refund", "legacy_charge", "beta_tool"],
+        );
+        Self::start_full(&yaml, Options::default(), payments, &[], Some(path)).await
+    }
+
+    async fn start_full(
+        yaml: &str,
+        options: Options,
+        payments: FakeUpstream,
+        others: &[FakeUpstream],
+        path: Option<&std::path::Path>,
+    ) -> Self {
         let env = MapEnvironment::new()
             .with("KEY_A", KEY_A)
             .with("KEY_B", KEY_B)
@@ -124,6 +156,9 @@ impl Harness {
             .upstream(Arc::new(payments.clone()));
         for other in others {
             builder = builder.upstream(Arc::new(other.clone()));
+        }
+        if let Some(path) = path {
+            builder = builder.config_path(path);
         }
         let gateway = builder.options(options).build().expect("gateway");
         let gateway = Arc::new(gateway);

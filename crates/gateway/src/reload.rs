@@ -1,0 +1,440 @@
+//! Operating the gateway live: reloading the config (admin API, SIGHUP, the file
+//! watch), starting and stopping back ends. See docs/operations.md.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use hangar_config::{Config, McpServer};
+use hangar_identity::{Authenticator, HttpClient};
+use hangar_projection::ConfigWithdrawals;
+
+use crate::error::Error;
+use crate::state::{Gateway, Snapshot, new_upstream};
+use crate::upstream::{Upstream, Upstreams};
+
+/// How long a stopped back end gets to end.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a reload did not replace the running config (the old one keeps serving).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// The new config is invalid (file, policy, withdrawals or `auth`): every problem
+    /// with its file, line and YAML path.
+    #[error("{0}")]
+    Invalid(String),
+    /// The new config changes a key that cannot change while running.
+    #[error("{0}")]
+    Refused(String),
+    /// The gateway was built without a config file to read again.
+    #[error("no config file to reload (the gateway was not started from a file)")]
+    NoConfigFile,
+}
+
+/// Why a start or stop did nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LifecycleError {
+    /// No configured back end has that name.
+    #[error("no MCP server named {name:?} (configured: {known})")]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The configured names, comma-separated.
+        known: String,
+    },
+    /// The back end already is in the state asked for.
+    #[error("MCP server {name:?} is already {state}")]
+    Already {
+        /// The name asked for.
+        name: String,
+        /// `started` or `stopped`.
+        state: &'static str,
+    },
+}
+
+impl Gateway {
+    /// Reads the config file again and applies it ([`Gateway::reload_with`]). What the
+    /// admin API's reload, SIGHUP and the file watch call.
+    ///
+    /// # Errors
+    ///
+    /// See [`ReloadError`]; the running config is unchanged.
+    pub async fn reload(self: &Arc<Self>) -> Result<Vec<String>, ReloadError> {
+        let Some(path) = self.config_path.clone() else {
+            self.stats.reload(false);
+            return Err(ReloadError::NoConfigFile);
+        };
+        let outcome = match Config::load(&path) {
+            Ok(config) => self.apply(config).await,
+            Err(error) => Err(ReloadError::Invalid(error.to_string())),
+        };
+        self.account(&outcome, &path);
+        outcome
+    }
+
+    /// Applies `config` in place of the running one, once it is fully validated (policy
+    /// compiled, withdrawals checked, authenticator built). In-flight requests finish on
+    /// the old snapshot; runtime withdrawals are kept; added, removed and changed
+    /// `mcp_servers` start, stop and restart their back ends; `tool_access.mode` and
+    /// `data_dir` cannot change live. Returns what changed, one line per item.
+    ///
+    /// # Errors
+    ///
+    /// See [`ReloadError`]; the running config is unchanged.
+    pub async fn reload_with(self: &Arc<Self>, config: Config) -> Result<Vec<String>, ReloadError> {
+        let outcome = self.apply(config).await;
+        self.account(&outcome, Path::new("(given config)"));
+        outcome
+    }
+
+    /// How many reloads failed so far.
+    pub fn failed_reloads(&self) -> u64 {
+        self.stats.reloads_failed()
+    }
+
+    fn account(&self, outcome: &Result<Vec<String>, ReloadError>, path: &Path) {
+        self.stats.reload(outcome.is_ok());
+        match outcome {
+            Ok(changed) => {
+                tracing::info!(path = %path.display(), ?changed, "config reloaded");
+            }
+            Err(error) => tracing::error!(
+                path = %path.display(),
+                %error,
+                "config reload failed: the previous config keeps serving"
+            ),
+        }
+    }
+
+    async fn apply(self: &Arc<Self>, config: Config) -> Result<Vec<String>, ReloadError> {
+        let _one = self.reload_lock.lock().await;
+        let old = self.snapshot();
+        if config.tool_access.mode != old.config.tool_access.mode {
+            return Err(ReloadError::Refused(
+                "tool_access.mode cannot change while running (restart mcp-hangar to switch modes)"
+                    .to_owned(),
+            ));
+        }
+        if config.data_dir != old.config.data_dir {
+            return Err(ReloadError::Refused(
+                "data_dir cannot change while running (stop mcp-hangar, move the data, restart)"
+                    .to_owned(),
+            ));
+        }
+        let invalid = |error: Error| ReloadError::Invalid(error.to_string());
+        let policy = config.policy().map_err(|e| invalid(e.into()))?;
+        let withdrawals = ConfigWithdrawals::new(
+            config
+                .withdrawals()
+                .map(|w| (w.server, w.pattern, w.tenant)),
+        )
+        .map_err(|e| invalid(e.into()))?;
+        let authenticator =
+            Authenticator::new(&config.auth, HttpClient::new(self.options.identity_timeout))
+                .map_err(|e| invalid(e.into()))?;
+
+        let mut changed = Vec::new();
+        if config.tool_access != old.config.tool_access {
+            changed.push("tool_access: changed".to_owned());
+        }
+        if config.auth != old.config.auth {
+            changed.push("auth: changed".to_owned());
+        }
+        let mut upstreams = Upstreams::new();
+        let mut fresh: Vec<Arc<dyn Upstream>> = Vec::new();
+        let mut retired: Vec<Arc<dyn Upstream>> = Vec::new();
+        for server in &config.mcp_servers {
+            let name = &server.name;
+            let previous = old.config.server(name);
+            let running = old.upstreams.get(name);
+            match (previous, running) {
+                (Some(previous), Some(running)) if same_transport(previous, server) => {
+                    upstreams.insert(Arc::clone(running));
+                    if previous != server {
+                        changed.push(format!("mcp_servers.{name}: rules changed"));
+                    }
+                }
+                (previous, running) => {
+                    let upstream = new_upstream(&self.registered, server);
+                    if let Some(running) = running
+                        && !Arc::ptr_eq(running, &upstream)
+                    {
+                        retired.push(Arc::clone(running));
+                    }
+                    changed.push(if previous.is_some() {
+                        format!("mcp_servers.{name}: changed (restarted)")
+                    } else {
+                        format!("mcp_servers.{name}: added")
+                    });
+                    upstreams.insert(Arc::clone(&upstream));
+                    fresh.push(upstream);
+                }
+            }
+        }
+        let mut removed = Vec::new();
+        for server in &old.config.mcp_servers {
+            if config.server(&server.name).is_none() {
+                changed.push(format!("mcp_servers.{}: removed", server.name));
+                removed.push(server.name.clone());
+                if let Some(running) = old.upstreams.get(&server.name) {
+                    retired.push(Arc::clone(running));
+                }
+            }
+        }
+        if old.config.withdrawals().collect::<Vec<_>>() != config.withdrawals().collect::<Vec<_>>()
+        {
+            changed.push("withdrawals (tool_projection): changed".to_owned());
+        }
+
+        self.store_snapshot(Snapshot {
+            config: Arc::new(config),
+            policy: Arc::new(policy),
+            authenticator: Arc::new(authenticator),
+            upstreams,
+            generation: old.generation + 1,
+        });
+        // Moves the overlay epoch: cached surfaces are rebuilt, open streams recompute
+        // theirs and send list_changed where they changed.
+        self.overlays().replace_config(withdrawals);
+        {
+            let mut stopped = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
+            for name in &removed {
+                stopped.remove(name);
+            }
+        }
+        for name in &removed {
+            self.remove_tools(name);
+        }
+        for upstream in retired {
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(STOP_TIMEOUT, upstream.stop()).await;
+            });
+        }
+        if self.serving.load(Ordering::Acquire) {
+            for upstream in fresh {
+                if !self.is_stopped(upstream.name()) {
+                    self.launch(upstream);
+                }
+            }
+        }
+        drop(old);
+        Ok(changed)
+    }
+
+    /// Starts `upstream`, follows it and lists its tools in the background (retrying a
+    /// few times).
+    fn launch(self: &Arc<Self>, upstream: Arc<dyn Upstream>) {
+        upstream.start();
+        self.follow_upstream(Arc::clone(&upstream));
+        let upstream = Arc::clone(&upstream);
+        let gateway = Arc::clone(self);
+        let server = upstream.name().to_owned();
+        tokio::spawn(async move {
+            let mut pause = Duration::from_millis(500);
+            for _ in 0..8 {
+                let current = gateway.snapshot().upstreams.get(&server).cloned();
+                if !current.is_some_and(|current| Arc::ptr_eq(&current, &upstream)) {
+                    return; // Replaced or removed since.
+                }
+                if gateway.refresh_server(&server).await {
+                    return;
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(10));
+            }
+        });
+    }
+
+    /// Stops back end `name`: its tools leave every surface (list_changed follows), its
+    /// state reads `stopped` until [`Gateway::start_server`].
+    ///
+    /// # Errors
+    ///
+    /// An unknown name, or a back end already stopped.
+    pub async fn stop_server(self: &Arc<Self>, name: &str) -> Result<(), LifecycleError> {
+        let _one = self.reload_lock.lock().await;
+        let snapshot = self.snapshot();
+        known(&snapshot, name)?;
+        if !self
+            .stopped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned())
+        {
+            return Err(LifecycleError::Already {
+                name: name.to_owned(),
+                state: "stopped",
+            });
+        }
+        self.remove_tools(name);
+        if let Some(upstream) = snapshot.upstreams.get(name) {
+            let _ = tokio::time::timeout(STOP_TIMEOUT, upstream.stop()).await;
+        }
+        tracing::info!(server = name, "back end stopped");
+        Ok(())
+    }
+
+    /// Starts back end `name` again (a fresh connection or child process) and lists its
+    /// tools; they come back on the surfaces when it answers.
+    ///
+    /// # Errors
+    ///
+    /// An unknown name, or a back end not stopped.
+    pub async fn start_server(self: &Arc<Self>, name: &str) -> Result<(), LifecycleError> {
+        let _one = self.reload_lock.lock().await;
+        let snapshot = self.snapshot();
+        let server = known(&snapshot, name)?;
+        if !self.is_stopped(name) {
+            return Err(LifecycleError::Already {
+                name: name.to_owned(),
+                state: "started",
+            });
+        }
+        // A fresh back end: a stopped transport is not reused.
+        let upstream = new_upstream(&self.registered, server);
+        let mut upstreams = snapshot.upstreams.clone();
+        upstreams.insert(Arc::clone(&upstream));
+        self.store_snapshot(Snapshot {
+            config: Arc::clone(&snapshot.config),
+            policy: Arc::clone(&snapshot.policy),
+            authenticator: Arc::clone(&snapshot.authenticator),
+            upstreams,
+            generation: snapshot.generation + 1,
+        });
+        self.stopped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(name);
+        if self.serving.load(Ordering::Acquire) {
+            self.launch(upstream);
+        } else {
+            let _ = self.refresh_server(name).await;
+        }
+        tracing::info!(server = name, "back end started");
+        Ok(())
+    }
+
+    /// Watches the config file and reloads when it changes, once it has been quiet for
+    /// `debounce`. The file's directory is watched (the `notify` crate), so an editor
+    /// that replaces the file (write elsewhere, rename over) is seen like an in-place
+    /// edit; a change that leaves the bytes as they were is ignored. Where no watcher can
+    /// be made, the file is polled every second instead. Does nothing without a config
+    /// file. The task ends at shutdown.
+    pub fn watch_config(self: &Arc<Self>, debounce: Duration) {
+        let Some(path) = self.config_path.clone() else {
+            return;
+        };
+        let (events, mut changes) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let watcher = file_watcher(&path, events.clone());
+        if watcher.is_none() {
+            // Polling fallback: one tick a second.
+            let mut stopping = self.stopping();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = stopping.changed() => return,
+                    }
+                    if events.send(()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        let gateway = Arc::clone(self);
+        let mut stopping = self.stopping();
+        tokio::spawn(async move {
+            // Owned by the task: dropping it stops the watch.
+            let _watcher = watcher;
+            let mut last = std::fs::read(&path).ok();
+            loop {
+                tokio::select! {
+                    received = changes.recv() => if received.is_none() { return },
+                    _ = stopping.changed() => return,
+                }
+                // Debounce: wait until no event came for `debounce`.
+                while let Ok(Some(())) = tokio::time::timeout(debounce, changes.recv()).await {}
+                let Ok(now) = std::fs::read(&path) else {
+                    continue; // Mid-replace, or removed: the next event tells.
+                };
+                if last.as_deref() == Some(now.as_slice()) {
+                    continue;
+                }
+                last = Some(now);
+                tracing::info!(path = %path.display(), "config file changed: reloading");
+                let _ = gateway.reload().await;
+            }
+        });
+    }
+}
+
+/// A watcher on `path`'s directory that sends on `events` for every change naming the
+/// file (not for reads); `None` when the system refuses.
+fn file_watcher(
+    path: &Path,
+    events: tokio::sync::mpsc::UnboundedSender<()>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::{EventKind, RecursiveMode, Watcher as _};
+    let name = path.file_name()?.to_owned();
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let handler = move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if matches!(event.kind, EventKind::Access(_)) {
+            return;
+        }
+        if event
+            .paths
+            .iter()
+            .any(|p| p.file_name() == Some(name.as_os_str()))
+        {
+            let _ = events.send(());
+        }
+    };
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(watcher) => watcher,
+        Err(error) => {
+            tracing::warn!(%error, "cannot watch the config file: polling it");
+            return None;
+        }
+    };
+    if let Err(error) = watcher.watch(&dir, RecursiveMode::NonRecursive) {
+        tracing::warn!(%error, dir = %dir.display(), "cannot watch the config directory: polling it");
+        return None;
+    }
+    Some(watcher)
+}
+
+/// Whether only the rules of a server changed (no restart needed).
+fn same_transport(old: &McpServer, new: &McpServer) -> bool {
+    old.transport == new.transport
+        && old.timeouts == new.timeouts
+        && old.protocol_version == new.protocol_version
+}
+
+fn known<'a>(snapshot: &'a Snapshot, name: &str) -> Result<&'a McpServer, LifecycleError> {
+    snapshot
+        .config
+        .server(name)
+        .ok_or_else(|| LifecycleError::Unknown {
+            name: name.to_owned(),
+            known: {
+                let names: Vec<&str> = snapshot
+                    .config
+                    .mcp_servers
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect();
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            },
+        })
+}
