@@ -128,7 +128,17 @@ impl Upstream for BackendUpstream {
     }
 
     fn list_tools(&self) -> BoxFuture<'_, Result<Vec<Box<RawValue>>, UpstreamError>> {
-        Box::pin(async move { Ok(self.backend().list_tools().await?) })
+        Box::pin(async move {
+            // A listing (handshake included) never hangs discovery: past this bound it
+            // fails, is logged, and the gateway's retry asks again.
+            let bound = 3 * (self.config.connect_timeout + self.config.request_timeout);
+            match tokio::time::timeout(bound, self.backend().list_tools()).await {
+                Ok(listed) => Ok(listed?),
+                Err(_) => Err(UpstreamError::Timeout {
+                    server: self.config.name.clone(),
+                }),
+            }
+        })
     }
 
     fn status(&self) -> UpstreamStatus {

@@ -216,6 +216,7 @@ impl GatewayBuilder {
             stopping: watch::Sender::new(false),
             options: self.options,
             loopback_only: AtomicBool::new(false),
+            catalog_writes: Mutex::new(()),
             config_path: self.config_path,
             registered: self.upstreams,
             stopped: Mutex::default(),
@@ -269,6 +270,9 @@ pub struct Gateway {
     pub(crate) options: Options,
     /// The listener is bound to a loopback address: only loopback `Host` names are served.
     loopback_only: AtomicBool,
+    /// Serialises catalog updates: each one reads the current catalog and stores a new
+    /// one, and back ends are listed concurrently (without it one update could be lost).
+    catalog_writes: Mutex<()>,
     /// Where the config was loaded from (reload reads it again).
     pub(crate) config_path: Option<PathBuf>,
     /// The back ends the builder registered (tests): reused by reload and start.
@@ -525,6 +529,10 @@ impl Gateway {
                 Err(_) => tracing::warn!(server, "dropped a tool without a name"),
             }
         }
+        let _writing = self
+            .catalog_writes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let current = self.tools.load();
         let mut catalog = current.catalog.clone();
         catalog.set_server(server, &names);
@@ -551,7 +559,6 @@ impl Gateway {
         self.catalog_changes.subscribe()
     }
 
-    /// Follows the start of shutdown.
     /// Whether the listener is bound to a loopback address (set when serving starts).
     pub(crate) fn is_loopback_only(&self) -> bool {
         self.loopback_only.load(Ordering::Relaxed)
@@ -561,6 +568,7 @@ impl Gateway {
         self.loopback_only.store(loopback, Ordering::Relaxed);
     }
 
+    /// Follows the start of shutdown.
     pub(crate) fn stopping(&self) -> watch::Receiver<bool> {
         self.stopping.subscribe()
     }
@@ -590,6 +598,10 @@ impl Gateway {
     /// Drops `server`'s tools from the catalog (stopped or removed); moves the catalog
     /// generation so surfaces and open streams follow.
     pub(crate) fn remove_tools(&self, server: &str) {
+        let _writing = self
+            .catalog_writes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let current = self.tools.load();
         let mut catalog = current.catalog.clone();
         catalog.remove_server(server);
@@ -662,3 +674,6 @@ impl Gateway {
         self.surfaces.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests;
