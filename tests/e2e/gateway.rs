@@ -308,3 +308,32 @@ pub(crate) fn free_port() -> u16 {
         .expect("a free port")
         .port()
 }
+
+/// A stateless 2026-07-28 `tools/list` sent with one credential header: the tool names,
+/// sorted (the answer must be 200).
+pub(crate) fn stateless_tool_names(url: &str, credential: (&str, &str)) -> Vec<String> {
+    let answer = raw(
+        "POST",
+        url,
+        &[
+            credential,
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "tools/list"),
+        ],
+        Some(&serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/list",
+            "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}},
+        })),
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let mut names: Vec<String> = answer.body["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("tools: {answer:?}"))
+        .iter()
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::gateway::{Hangar, raw};
+use crate::gateway::{Hangar, stateless_tool_names};
 use crate::harness::{Client, Era, PaymentsServer, PythonEra};
 use crate::support::hangarctl;
 
@@ -75,30 +75,7 @@ fn ok_json(output: &Output) -> Value {
 
 /// A stateless 2026-07-28 `tools/list` with `key`: the sorted names.
 fn list(hangar: &Hangar, key: &str) -> Vec<String> {
-    let answer = raw(
-        "POST",
-        &hangar.url,
-        &[
-            ("X-API-Key", key),
-            ("MCP-Protocol-Version", "2026-07-28"),
-            ("Mcp-Method", "tools/list"),
-        ],
-        Some(&json!({
-            "jsonrpc": "2.0",
-            "id": 3,
-            "method": "tools/list",
-            "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}},
-        })),
-    );
-    assert_eq!(answer.status, 200, "{answer:?}");
-    let mut names: Vec<String> = answer.body["result"]["tools"]
-        .as_array()
-        .unwrap_or_else(|| panic!("tools: {answer:?}"))
-        .iter()
-        .filter_map(|t| t["name"].as_str().map(str::to_owned))
-        .collect();
-    names.sort();
-    names
+    stateless_tool_names(&hangar.url, ("X-API-Key", key))
 }
 
 struct Setup {

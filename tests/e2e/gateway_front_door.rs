@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::gateway::{Hangar, raw};
+use crate::gateway::{Hangar, raw, stateless_tool_names};
 use crate::harness::{Client, Era, Everything, PaymentsServer, PythonEra};
 
 const KEY_A: &str = "e2e-tenant-a-key-5d1c9b";
@@ -380,30 +380,7 @@ mcp_servers:
 
 /// A 2026-07-28 `tools/list` as `authorization`: the tool names, sorted.
 fn stateless_list(url: &str, authorization: &str) -> Vec<String> {
-    let answer = raw(
-        "POST",
-        url,
-        &[
-            ("Authorization", authorization),
-            ("MCP-Protocol-Version", "2026-07-28"),
-            ("Mcp-Method", "tools/list"),
-        ],
-        Some(&json!({
-            "jsonrpc": "2.0",
-            "id": 3,
-            "method": "tools/list",
-            "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}},
-        })),
-    );
-    assert_eq!(answer.status, 200, "{answer:?}");
-    let mut names: Vec<String> = answer.body["result"]["tools"]
-        .as_array()
-        .unwrap_or_else(|| panic!("tools: {answer:?}"))
-        .iter()
-        .filter_map(|t| t["name"].as_str().map(str::to_owned))
-        .collect();
-    names.sort();
-    names
+    stateless_tool_names(url, ("Authorization", authorization))
 }
 
 #[test]
