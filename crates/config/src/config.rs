@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use hangar_policy::{Policy, ServerPolicy};
 
 use crate::Error;
-use crate::model::{Auth, ConfigWithdrawal, McpServer, ToolAccess};
+use crate::model::{
+    Audit, Auth, ConfigWithdrawal, McpServer, Metrics, RateLimits, Tls, ToolAccess,
+};
 
 /// A loaded, validated Hangar configuration.
 ///
@@ -25,6 +27,15 @@ pub struct Config {
     pub auth: Auth,
     /// `mcp_servers`, in the order they are written.
     pub mcp_servers: Vec<McpServer>,
+    /// `tls`: `Some` when `tls.enabled` (the listener speaks TLS).
+    pub tls: Option<Tls>,
+    /// `rate_limits`: `Some` when `rate_limits.enabled` (default true once the section
+    /// is written).
+    pub rate_limits: Option<RateLimits>,
+    /// `audit`: `Some` when `audit.enabled`.
+    pub audit: Option<Audit>,
+    /// `metrics`.
+    pub metrics: Metrics,
 }
 
 impl Config {

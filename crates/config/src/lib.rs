@@ -85,10 +85,11 @@ pub use config::Config;
 pub use env::{Environment, MapEnvironment, ProcessEnvironment};
 pub use error::{Diagnostic, Error};
 pub use model::{
-    ApiKey, ApiKeySecret, Auth, AuthMethodKind, BackendProtocol, ConfigWithdrawal, Introspection,
-    Jwt, JwtAlgorithm, McpServer, Mtls, MtlsClientAuth, Oidc, OidcIssuer, PerMessage, Secret,
-    ServerMode, ServerOAuth, ServerTimeouts, ServerToolAccess, TenantProjection, ToolAccess,
-    ToolList, ToolProjection, Transport,
+    ApiKey, ApiKeySecret, Audit, AuditSink, Auth, AuthMethodKind, BackendProtocol,
+    ConfigWithdrawal, Introspection, IpNet, Jwt, JwtAlgorithm, McpServer, Metrics, Mtls,
+    MtlsClientAuth, Oidc, OidcIssuer, PerMessage, Rate, RateLimits, Secret, ServerMode,
+    ServerOAuth, ServerTimeouts, ServerToolAccess, TLS_CIPHER_SUITES, TenantProjection, Tls,
+    TlsVersion, ToolAccess, ToolList, ToolProjection, Transport,
 };
 
 #[cfg(test)]

@@ -8,10 +8,14 @@ use hangar_policy::{Mode, ToolRules, UnlistedTenants};
 use serde::Deserialize;
 
 mod auth;
+mod operations;
 
 pub use auth::{
     ApiKey, ApiKeySecret, Auth, AuthMethodKind, Introspection, Jwt, JwtAlgorithm, Mtls,
     MtlsClientAuth, Oidc, OidcIssuer, PerMessage,
+};
+pub use operations::{
+    Audit, AuditSink, IpNet, Metrics, Rate, RateLimits, TLS_CIPHER_SUITES, Tls, TlsVersion,
 };
 
 /// A secret value (API key, client secret, HMAC key, environment of a stdio server).
@@ -83,6 +87,9 @@ pub struct McpServer {
     pub timeouts: ServerTimeouts,
     /// `protocol_version` (remote servers; default `auto`).
     pub protocol_version: BackendProtocol,
+    /// `max_concurrency`: requests in flight to this back end at once; a call past it
+    /// is refused at once with a JSON-RPC error (default: no limit).
+    pub max_concurrency: Option<std::num::NonZeroU32>,
 }
 
 /// A back end's timeouts.

@@ -12,7 +12,16 @@ use serde::de::{self, Deserializer, Unexpected, Visitor};
 use crate::model::{AuthMethodKind, BackendProtocol, JwtAlgorithm, MtlsClientAuth, ServerMode};
 
 /// The top-level keys (kept in step with [`RawConfig`]; a test checks it).
-pub(crate) const TOP_LEVEL_KEYS: &[&str] = &["data_dir", "tool_access", "auth", "mcp_servers"];
+pub(crate) const TOP_LEVEL_KEYS: &[&str] = &[
+    "data_dir",
+    "tool_access",
+    "auth",
+    "mcp_servers",
+    "tls",
+    "rate_limits",
+    "audit",
+    "metrics",
+];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +30,58 @@ pub(crate) struct RawConfig {
     pub(crate) tool_access: Option<RawToolAccess>,
     pub(crate) auth: Option<RawAuth>,
     pub(crate) mcp_servers: Option<BTreeMap<String, RawServer>>,
+    pub(crate) tls: Option<RawTls>,
+    pub(crate) rate_limits: Option<RawRateLimits>,
+    pub(crate) audit: Option<RawAudit>,
+    pub(crate) metrics: Option<RawMetrics>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTls {
+    pub(crate) enabled: Option<Flag>,
+    pub(crate) cert_file: Option<Text>,
+    pub(crate) key_file: Option<Text>,
+    pub(crate) min_version: Option<Text>,
+    pub(crate) cipher_suites: Option<Vec<Text>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRateLimits {
+    pub(crate) enabled: Option<Flag>,
+    pub(crate) per_tenant: Option<RawRate>,
+    pub(crate) per_subject: Option<RawRate>,
+    pub(crate) per_source: Option<RawRate>,
+    pub(crate) tenants: Option<BTreeMap<String, RawRate>>,
+    pub(crate) allow_cidrs: Option<Vec<Text>>,
+    pub(crate) trusted_proxies: Option<Vec<Text>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRate {
+    pub(crate) requests_per_second: Option<Count>,
+    pub(crate) burst: Option<Count>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAudit {
+    pub(crate) enabled: Option<Flag>,
+    pub(crate) sink: Option<Text>,
+    pub(crate) path: Option<Text>,
+    pub(crate) include_failed: Option<Flag>,
+    pub(crate) queue_size: Option<Count>,
+    pub(crate) max_file_bytes: Option<Count>,
+    pub(crate) max_files: Option<Count>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMetrics {
+    pub(crate) enabled: Option<Flag>,
+    pub(crate) listen: Option<Text>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -147,6 +208,7 @@ pub(crate) struct RawServer {
     pub(crate) headers: Option<BTreeMap<String, Text>>,
     pub(crate) oauth: Option<RawServerOAuth>,
     pub(crate) protocol_version: Option<BackendProtocol>,
+    pub(crate) max_concurrency: Option<Count>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

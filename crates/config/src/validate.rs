@@ -3,6 +3,7 @@
 
 mod auth;
 mod auth_methods;
+mod operations;
 mod servers;
 
 use std::collections::BTreeMap;
@@ -47,11 +48,27 @@ impl Validator<'_, '_> {
             raw.mcp_servers.unwrap_or_default(),
             &tool_access,
         );
+        let tls = raw.tls.and_then(|t| self.tls(&root.key("tls"), t));
+        if tls.is_none() && auth.mtls.as_ref().is_some_and(|m| m.enabled) {
+            self.report(
+                &root.key("auth").key("mtls"),
+                "mTLS needs the TLS listener: add a `tls` section with cert_file and key_file",
+            );
+        }
+        let rate_limits = raw
+            .rate_limits
+            .and_then(|r| self.rate_limits(&root.key("rate_limits"), r));
+        let audit = raw.audit.and_then(|a| self.audit(&root.key("audit"), a));
+        let metrics = self.metrics(&root.key("metrics"), raw.metrics.unwrap_or_default());
         Config {
             data_dir,
             tool_access,
             auth,
             mcp_servers,
+            tls,
+            rate_limits,
+            audit,
+            metrics,
         }
     }
 

@@ -45,6 +45,7 @@ fn single(result: Result<Config, Error>) -> Diagnostic {
 
 mod auth;
 mod backends;
+mod operations;
 
 mod reference {
     use super::*;
@@ -528,7 +529,7 @@ mod diagnostics {
         let d = single(load("tool_acess: {}\n"));
         assert_eq!(
             d.to_string(),
-            "config.yaml:1: tool_acess: unknown key \"tool_acess\", expected one of \"data_dir\", \"tool_access\", \"auth\", \"mcp_servers\""
+            "config.yaml:1: tool_acess: unknown key \"tool_acess\", expected one of \"data_dir\", \"tool_access\", \"auth\", \"mcp_servers\", \"tls\", \"rate_limits\", \"audit\", \"metrics\""
         );
     }
 
@@ -814,12 +815,14 @@ mcp_servers:
             .unwrap();
         assert_eq!((i.cache_ttl_seconds, i.cache_size), (60, 10_000));
 
-        let d = single(load("auth:\n  mtls:\n    enabled: true\n"));
+        let d = single(load(
+            "tls: {enabled: true, cert_file: s.pem, key_file: k.pem}\nauth:\n  mtls:\n    enabled: true\n",
+        ));
         assert_eq!(
             d.to_string(),
-            "config.yaml:2: auth.mtls.ca_file: missing key \"ca_file\" (required when mtls is enabled)"
+            "config.yaml:3: auth.mtls.ca_file: missing key \"ca_file\" (required when mtls is enabled)"
         );
-        let m = load("auth:\n  mtls:\n    enabled: true\n    ca_file: /ca.pem\n    allowed_subjects: [\"CN=service-*\"]\n    tenant_map: {\"CN=service-a\": \"tenant:a\"}\n")
+        let m = load("tls: {enabled: true, cert_file: s.pem, key_file: k.pem}\nauth:\n  mtls:\n    enabled: true\n    ca_file: /ca.pem\n    allowed_subjects: [\"CN=service-*\"]\n    tenant_map: {\"CN=service-a\": \"tenant:a\"}\n")
             .unwrap()
             .auth
             .mtls

@@ -18,6 +18,7 @@ use hyper::body::Incoming;
 
 use crate::audit;
 use crate::methods::{self, Exchange};
+use crate::server::ConnectionInfo;
 use crate::session::Principal;
 use crate::state::{Gateway, Snapshot};
 use crate::stream;
@@ -178,10 +179,11 @@ pub(crate) async fn authenticate(
     snapshot: &Snapshot,
     parts: &Parts,
 ) -> Result<CallerIdentity, Failure> {
+    let connection = parts.extensions.get::<ConnectionInfo>();
     let context = RequestContext {
         headers: &parts.headers,
         uri: &parts.uri,
-        client_certificate: None,
+        client_certificate: connection.and_then(|c| c.client_certificate.as_ref()),
     };
     match snapshot.authenticator.authenticate(&context).await {
         Ok(caller) => {

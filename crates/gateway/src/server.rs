@@ -23,6 +23,17 @@ use crate::wire::{self, Body, Failure};
 /// The MCP endpoint's path.
 pub const MCP_PATH: &str = "/mcp";
 
+/// What the listener knows about a request's connection, put into every request's
+/// extensions before routing: the peer address (rate limits per source, audit) and
+/// the client certificate the TLS layer verified (mTLS identity).
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionInfo {
+    /// The TCP peer.
+    pub(crate) peer: SocketAddr,
+    /// The verified client certificate (leaf), when the connection is TLS with one.
+    pub(crate) client_certificate: Option<rustls::pki_types::CertificateDer<'static>>,
+}
+
 /// How long shutdown waits for each back end to stop.
 const STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -116,8 +127,13 @@ impl Gateway {
     ) {
         let _ = stream.set_nodelay(true);
         let gateway = Arc::clone(self);
-        let service = service_fn(move |request| {
+        let info = ConnectionInfo {
+            peer,
+            client_certificate: None,
+        };
+        let service = service_fn(move |mut request: Request<Incoming>| {
             let gateway = Arc::clone(&gateway);
+            request.extensions_mut().insert(info.clone());
             async move { Ok::<_, Infallible>(route(&gateway, request).await) }
         });
         let connection = builder

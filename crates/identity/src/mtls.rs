@@ -59,6 +59,7 @@ pub enum ClientAuth {
 /// use hangar_identity::{ClientAuth, MtlsIdentity};
 ///
 /// let yaml = r#"
+/// tls: { enabled: true, cert_file: /etc/hangar/server.pem, key_file: /etc/hangar/server-key.pem }
 /// auth:
 ///   mtls:
 ///     enabled: true

@@ -103,6 +103,7 @@ impl Validator<'_, '_> {
             tool_projection,
             timeouts,
             protocol_version: raw.protocol_version.unwrap_or_default(),
+            max_concurrency: self.positive(&path.key("max_concurrency"), raw.max_concurrency),
         }
     }
 

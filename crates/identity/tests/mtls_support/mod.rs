@@ -300,7 +300,9 @@ pub(crate) struct MtlsYaml<'a> {
 impl MtlsYaml<'_> {
     /// Loads the block through hangar-config.
     pub(crate) fn load(&self) -> Mtls {
-        let mut yaml = String::from("auth:\n  mtls:\n    enabled: true\n");
+        let mut yaml = String::from(
+            "tls: {enabled: true, cert_file: server.pem, key_file: server-key.pem}\nauth:\n  mtls:\n    enabled: true\n",
+        );
         if let Some(ca_file) = &self.ca_file {
             yaml.push_str(&format!(
                 "    ca_file: {:?}\n",

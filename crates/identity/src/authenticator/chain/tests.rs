@@ -40,7 +40,8 @@ fn pki() -> Pki {
 
 fn authenticator(pki: &Pki, order: &str) -> Authenticator {
     let yaml = format!(
-        "auth:
+        "tls: {{enabled: true, cert_file: server.pem, key_file: server-key.pem}}
+auth:
   enabled: true
   order: {order}
   api_keys: [{{name: k, key: v}}]
