@@ -192,6 +192,9 @@ pub enum Transport {
         headers: Vec<(String, Secret)>,
         /// `oauth`: client credentials for the back end's bearer token.
         oauth: Option<ServerOAuth>,
+        /// `ca_file`: for an `https` endpoint (and `oauth.token_url`), trust only the CA
+        /// certificates in this PEM file instead of the system's roots.
+        ca_file: Option<std::path::PathBuf>,
     },
     /// `mode: stdio`.
     #[non_exhaustive]

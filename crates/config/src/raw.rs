@@ -209,6 +209,7 @@ pub(crate) struct RawServer {
     pub(crate) oauth: Option<RawServerOAuth>,
     pub(crate) protocol_version: Option<BackendProtocol>,
     pub(crate) max_concurrency: Option<Count>,
+    pub(crate) ca_file: Option<Text>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

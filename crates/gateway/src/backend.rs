@@ -60,6 +60,7 @@ pub fn backend_config(server: &McpServer) -> BackendConfig {
             endpoint,
             headers,
             oauth,
+            ca_file,
             ..
         } => BackendKind::Http {
             endpoint: endpoint.clone(),
@@ -74,6 +75,7 @@ pub fn backend_config(server: &McpServer) -> BackendConfig {
                 scopes: oauth.scopes.clone(),
             }),
             protocol: protocol_preference(server.protocol_version),
+            ca_file: ca_file.clone(),
         },
         Transport::Stdio {
             command, args, env, ..
@@ -92,6 +94,7 @@ pub fn backend_config(server: &McpServer) -> BackendConfig {
             headers: Vec::new(),
             oauth: None,
             protocol: ProtocolPreference::Auto,
+            ca_file: None,
         },
     };
     BackendConfig {
@@ -222,6 +225,7 @@ mcp_servers:
             headers,
             oauth,
             protocol,
+            ..
         } = mapped.kind
         else {
             panic!("http")

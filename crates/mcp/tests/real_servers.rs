@@ -92,6 +92,7 @@ async fn server_everything_over_http_and_the_demo_back_end_over_stdio() {
             headers: vec![],
             oauth: None,
             protocol: ProtocolPreference::Auto,
+            ca_file: None,
         },
     ));
     let version = backend.connect().await.unwrap();

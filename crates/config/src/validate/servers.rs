@@ -179,7 +179,7 @@ impl Validator<'_, '_> {
     fn oauth(&mut self, path: &YamlPath, raw: RawServerOAuth) -> Option<ServerOAuth> {
         let why = " (required for oauth)";
         let token_url = match raw.token_url {
-            Some(t) => self.endpoint_url(&path.key("token_url"), t),
+            Some(t) => self.issuer_url(&path.key("token_url"), t),
             None => {
                 self.missing(
                     &path.key("token_url"),
@@ -232,6 +232,10 @@ impl Validator<'_, '_> {
                 forbid(self, "command", raw.command.is_some(), "remote");
                 forbid(self, "args", raw.args.is_some(), "remote");
                 forbid(self, "env", raw.env.is_some(), "remote");
+                let ca_file = raw
+                    .ca_file
+                    .clone()
+                    .and_then(|f| self.path_value(&path.key("ca_file"), f));
                 let headers = self.headers(&path.key("headers"), raw.headers.clone());
                 let oauth = raw
                     .oauth
@@ -261,12 +265,14 @@ impl Validator<'_, '_> {
                     endpoint: endpoint.unwrap_or_default(),
                     headers,
                     oauth,
+                    ca_file,
                 }
             }
             Some(ServerMode::Stdio) => {
                 forbid(self, "endpoint", raw.endpoint.is_some(), "stdio");
                 forbid(self, "headers", raw.headers.is_some(), "stdio");
                 forbid(self, "oauth", raw.oauth.is_some(), "stdio");
+                forbid(self, "ca_file", raw.ca_file.is_some(), "stdio");
                 forbid(
                     self,
                     "protocol_version",
@@ -311,6 +317,7 @@ impl Validator<'_, '_> {
                     endpoint: String::new(),
                     headers: Vec::new(),
                     oauth: None,
+                    ca_file: None,
                 }
             }
         }

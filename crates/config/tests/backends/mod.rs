@@ -29,7 +29,7 @@ fn defaults_leave_the_reference_unchanged() {
 #[test]
 fn every_key_is_read() {
     let yaml = format!(
-        "{REMOTE}    timeout_seconds: 12\n    connect_timeout_seconds: ${{CONNECT}}\n    protocol_version: 2025-06-18\n    headers:\n      X-Api-Key: ${{PAYMENTS_KEY}}\n      X-Team: gateway\n    oauth:\n      token_url: http://idp:8080/token\n      client_id: hangar\n      client_secret: ${{CLIENT_SECRET}}\n      scopes: [mcp.call, mcp.list]\n"
+        "{REMOTE}    timeout_seconds: 12\n    connect_timeout_seconds: ${{CONNECT}}\n    protocol_version: 2025-06-18\n    headers:\n      X-Api-Key: ${{PAYMENTS_KEY}}\n      X-Team: gateway\n    oauth:\n      token_url: https://idp:8080/token\n      client_id: hangar\n      client_secret: ${{CLIENT_SECRET}}\n      scopes: [mcp.call, mcp.list]\n"
     );
     let env = env()
         .with("CONNECT", "2")
@@ -50,7 +50,7 @@ fn every_key_is_read() {
         .collect();
     assert_eq!(headers, [("X-Api-Key", "k-123"), ("X-Team", "gateway")]);
     let oauth = oauth.as_ref().unwrap();
-    assert_eq!(oauth.token_url, "http://idp:8080/token");
+    assert_eq!(oauth.token_url, "https://idp:8080/token");
     assert_eq!(oauth.client_id, "hangar");
     assert_eq!(oauth.client_secret.expose(), "s-456");
     assert_eq!(oauth.scopes, ["mcp.call", "mcp.list"]);
@@ -166,13 +166,13 @@ fn oauth_needs_its_keys_and_excludes_an_authorization_header() {
     );
 
     let yaml = format!(
-        "{REMOTE}    headers:\n      Authorization: Bearer x\n    oauth:\n      token_url: http://idp/token\n      client_id: c\n      client_secret: s\n"
+        "{REMOTE}    headers:\n      Authorization: Bearer x\n    oauth:\n      token_url: https://idp/token\n      client_id: c\n      client_secret: s\n"
     );
     let problem = single(load(&yaml));
     assert_eq!(problem.path(), "mcp_servers.p.headers.Authorization");
 
     let problem = single(load(&format!(
-        "{REMOTE}    oauth:\n      token_url: http://idp/token\n      client_id: c\n      client_secret: s\n      grant: x\n"
+        "{REMOTE}    oauth:\n      token_url: https://idp/token\n      client_id: c\n      client_secret: s\n      grant: x\n"
     )));
     assert!(
         problem.path().starts_with("mcp_servers.p.oauth"),
@@ -184,7 +184,7 @@ fn oauth_needs_its_keys_and_excludes_an_authorization_header() {
 fn remote_only_keys_are_refused_for_stdio() {
     for key in [
         "headers: {X-Key: v}",
-        "oauth: {token_url: http://idp/t, client_id: c, client_secret: s}",
+        "oauth: {token_url: https://idp/t, client_id: c, client_secret: s}",
         "protocol_version: auto",
     ] {
         let problem = single(load(&format!("{STDIO}    {key}\n")));
@@ -195,4 +195,28 @@ fn remote_only_keys_are_refused_for_stdio() {
             "{problem}"
         );
     }
+}
+
+#[test]
+fn https_trust_and_the_token_url_rule() {
+    let config = load(&format!("{REMOTE}    ca_file: certs/internal-ca.pem\n")).unwrap();
+    let Transport::Remote { ca_file, .. } = &config.mcp_servers[0].transport else {
+        panic!("remote")
+    };
+    assert_eq!(
+        ca_file.as_deref(),
+        Some(std::path::Path::new("certs/internal-ca.pem"))
+    );
+    let d = single(load(&format!("{STDIO}    ca_file: ca.pem\n")));
+    assert_eq!(d.path(), "mcp_servers.s.ca_file");
+    // The client secret goes to the token endpoint: https, or http only on loopback.
+    let d = single(load(&format!(
+        "{REMOTE}    oauth: {{token_url: http://idp/token, client_id: c, client_secret: s}}\n"
+    )));
+    assert_eq!(d.path(), "mcp_servers.p.oauth.token_url");
+    assert!(d.message().contains("must use https"), "{d}");
+    load(&format!(
+        "{REMOTE}    oauth: {{token_url: http://127.0.0.1:9/token, client_id: c, client_secret: s}}\n"
+    ))
+    .unwrap();
 }

@@ -77,10 +77,23 @@ impl Credentials {
                     .token_url
                     .parse()
                     .map_err(|e| format!("oauth token_url: {e}"))?;
-                if token_uri.scheme_str() != Some("http") {
-                    return Err(
-                        "oauth token_url: only http:// is supported yet (https is not)".into(),
-                    );
+                // The client secret is sent there: https, or plain http only on loopback.
+                let loopback = token_uri.host().is_some_and(|host| {
+                    host == "localhost"
+                        || host
+                            .trim_start_matches('[')
+                            .trim_end_matches(']')
+                            .parse::<std::net::IpAddr>()
+                            .is_ok_and(|ip| ip.is_loopback())
+                });
+                match token_uri.scheme_str() {
+                    Some("https") => {}
+                    Some("http") if loopback => {}
+                    _ => {
+                        return Err(
+                            "oauth token_url: must be https (plain http only on loopback)".into(),
+                        );
+                    }
                 }
                 let mut form = String::from("grant_type=client_credentials&client_id=");
                 form_encode(&c.client_id, &mut form);

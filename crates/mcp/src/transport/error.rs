@@ -91,8 +91,8 @@ pub enum TransportError {
         /// The back end's error message.
         message: String,
     },
-    /// The configuration cannot work: an endpoint that is not a URL, a header that is
-    /// not valid, `https://` (not supported yet).
+    /// The configuration cannot work: an endpoint that is not an http(s) URL, a header
+    /// that is not valid, an unreadable `ca_file`.
     #[error("back end {backend} is misconfigured: {reason}")]
     Config {
         /// The back end's name.

@@ -11,7 +11,6 @@ use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use http::{Method as HttpMethod, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -25,7 +24,7 @@ use crate::version::ProtocolVersion;
 pub(crate) use session::Session;
 
 /// The pooled client every HTTP back end (and the OAuth token fetch) uses.
-pub(crate) type Client = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
+pub(crate) type Client = hyper_util::client::legacy::Client<super::https::Connector, Full<Bytes>>;
 
 /// The largest JSON answer, or SSE event, accepted from a back end.
 const MAX_MESSAGE: usize = 16 << 20;
@@ -75,21 +74,17 @@ impl HttpTransport {
         headers: &[(String, String)],
         oauth: Option<super::ClientCredentials>,
         preference: ProtocolPreference,
-        connect_timeout: Duration,
+        (connect_timeout, ca_file): (Duration, Option<&std::path::Path>),
     ) -> Self {
         let inner = (|| {
             let endpoint: Uri = endpoint
                 .parse()
                 .map_err(|e| format!("endpoint {endpoint:?}: {e}"))?;
-            match endpoint.scheme_str() {
-                Some("http") => {}
-                Some("https") => return Err("https back ends are not supported yet".to_owned()),
-                _ => return Err(format!("endpoint {endpoint} is not an http:// URL")),
+            if !matches!(endpoint.scheme_str(), Some("http" | "https")) {
+                return Err(format!("endpoint {endpoint} is not an http(s):// URL"));
             }
             let credentials = Credentials::new(headers, oauth)?;
-            let mut connector = HttpConnector::new();
-            connector.set_connect_timeout(Some(connect_timeout));
-            connector.set_nodelay(true);
+            let connector = super::https::connector(connect_timeout, ca_file)?;
             let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(90))
                 .build(connector);

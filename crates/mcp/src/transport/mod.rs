@@ -28,6 +28,7 @@
 //!         headers: vec![("X-Api-Key".into(), "secret-from-env".into())],
 //!         oauth: None,
 //!         protocol: ProtocolPreference::Auto,
+//!         ca_file: None,
 //!     },
 //!     request_timeout: Duration::from_secs(30),
 //!     connect_timeout: Duration::from_secs(5),
@@ -47,6 +48,7 @@
 mod credentials;
 mod error;
 mod http;
+mod https;
 mod stdio;
 
 use std::fmt;
@@ -88,7 +90,7 @@ pub struct BackendConfig {
 pub enum BackendKind {
     /// A Streamable-HTTP server.
     Http {
-        /// The MCP endpoint, e.g. `http://payments:9000/mcp`. Only `http://` for now.
+        /// The MCP endpoint, e.g. `http://payments:9000/mcp` or `https://…`.
         endpoint: String,
         /// Headers sent on every request (e.g. a static API key), values resolved.
         headers: Vec<(String, String)>,
@@ -96,6 +98,9 @@ pub enum BackendKind {
         oauth: Option<ClientCredentials>,
         /// Which protocol version to speak.
         protocol: ProtocolPreference,
+        /// For `https`: trust only the CA certificates of this PEM file (`None`: the
+        /// system's roots).
+        ca_file: Option<std::path::PathBuf>,
     },
     /// A subprocess speaking newline-delimited JSON-RPC on stdin/stdout.
     Stdio {
@@ -111,7 +116,7 @@ pub enum BackendKind {
 /// OAuth 2.0 client credentials grant (RFC 6749 §4.4) for a back end's bearer token.
 #[derive(Clone)]
 pub struct ClientCredentials {
-    /// The token endpoint (`http://` only for now).
+    /// The token endpoint (`https://`, or `http://` on loopback).
     pub token_url: String,
     /// The client id.
     pub client_id: String,
@@ -334,13 +339,14 @@ impl Backend {
                 headers,
                 oauth,
                 protocol,
+                ca_file,
             } => Transport::Http(http::HttpTransport::new(
                 Arc::clone(&shared),
                 endpoint,
                 headers,
                 oauth.clone(),
                 *protocol,
-                config.connect_timeout,
+                (config.connect_timeout, ca_file.as_deref()),
             )),
             BackendKind::Stdio { command, args, env } => {
                 Transport::Stdio(stdio::StdioTransport::start(

@@ -93,10 +93,7 @@ fn client_secret_is_not_in_debug_output() {
 #[tokio::test]
 async fn a_bad_endpoint_fails_every_request_with_a_config_error() {
     for (endpoint, needle) in [
-        (
-            "https://example.com/mcp",
-            "https back ends are not supported yet",
-        ),
+        ("ftp://example.com/mcp", "not an http(s):// URL"),
         ("not a url", "endpoint"),
     ] {
         let backend = Backend::start(BackendConfig {
@@ -106,6 +103,7 @@ async fn a_bad_endpoint_fails_every_request_with_a_config_error() {
                 headers: vec![],
                 oauth: None,
                 protocol: ProtocolPreference::Auto,
+                ca_file: None,
             },
             request_timeout: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(1),
@@ -131,6 +129,7 @@ async fn reserved_and_invalid_headers_are_refused() {
                 headers,
                 oauth: None,
                 protocol: ProtocolPreference::Auto,
+                ca_file: None,
             },
             request_timeout: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(1),

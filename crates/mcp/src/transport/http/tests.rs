@@ -38,13 +38,51 @@ type Handler = Arc<dyn Fn(Seen) -> Answer + Send + Sync>;
 struct Server {
     url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
+    /// For a TLS server: the PEM file of the CA that signed its certificate.
+    ca_file: Option<tempfile::NamedTempFile>,
 }
 
 impl Server {
     async fn start(handler: impl Fn(Seen) -> Answer + Send + Sync + 'static) -> Self {
+        Self::start_on(handler, None).await
+    }
+
+    /// An https server on 127.0.0.1 with a certificate from a CA made for the test.
+    async fn start_tls(handler: impl Fn(Seen) -> Answer + Send + Sync + 'static) -> Self {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+        let certificate = params.signed_by(&key, &issuer).unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![certificate.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let mut server = Self::start_on(handler, Some(acceptor)).await;
+        let ca_file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(ca_file.path(), ca.pem()).unwrap();
+        server.ca_file = Some(ca_file);
+        server
+    }
+
+    async fn start_on(
+        handler: impl Fn(Seen) -> Answer + Send + Sync + 'static,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> Self {
         let handler: Handler = Arc::new(handler);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
         let record = Arc::clone(&seen);
         tokio::spawn(async move {
@@ -54,6 +92,7 @@ impl Server {
                 };
                 let handler = Arc::clone(&handler);
                 let record = Arc::clone(&record);
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let service =
                         hyper::service::service_fn(move |request: http::Request<Incoming>| {
@@ -73,13 +112,24 @@ impl Server {
                                 Ok::<_, Infallible>(handler(seen).await)
                             }
                         });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let http = hyper::server::conn::http1::Builder::new();
+                    let _ = match tls {
+                        Some(tls) => match tls.accept(stream).await {
+                            Ok(stream) => {
+                                http.serve_connection(TokioIo::new(stream), service).await
+                            }
+                            Err(_) => return,
+                        },
+                        None => http.serve_connection(TokioIo::new(stream), service).await,
+                    };
                 });
             }
         });
-        Self { url, seen }
+        Self {
+            url,
+            seen,
+            ca_file: None,
+        }
     }
 
     fn seen(&self) -> Vec<Seen> {
@@ -111,6 +161,7 @@ impl Server {
                 headers,
                 oauth,
                 protocol,
+                ca_file: self.ca_file.as_ref().map(|f| f.path().to_owned()),
             },
             request_timeout: timeout,
             connect_timeout: Duration::from_secs(1),
@@ -447,6 +498,7 @@ async fn a_down_back_end_is_unreachable() {
     let server = Server {
         url,
         seen: Arc::default(),
+        ca_file: None,
     };
     let error = server
         .backend(ProtocolPreference::Auto)
@@ -835,4 +887,65 @@ async fn a_json_rpc_error_with_an_error_status_is_the_back_ends_answer() {
         matches!(error, TransportError::HttpStatus { status: 500, .. }),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn an_https_back_end_is_reached_with_its_ca_file_and_refused_without_it() {
+    let call = |seen: &Seen| json_answer(result(&seen.body["id"], json!({"ok": true})), None);
+    let server = Server::start_tls(session_server("2025-11-25", call)).await;
+    assert!(server.url.starts_with("https://127.0.0.1:"));
+    let backend = server.backend(ProtocolPreference::Auto);
+    let reply = backend
+        .request("tools/call", Some(&raw("{}")))
+        .await
+        .unwrap();
+    assert_eq!(result_text(reply), r#"{"ok":true}"#);
+    assert_eq!(server.posts("tools/call").len(), 1);
+
+    // The system's roots do not know the test CA: the handshake fails, nothing is sent.
+    let untrusted = Backend::start(BackendConfig {
+        name: "untrusted".into(),
+        kind: BackendKind::Http {
+            endpoint: format!("{}/mcp", server.url),
+            headers: vec![],
+            oauth: None,
+            protocol: ProtocolPreference::Auto,
+            ca_file: None,
+        },
+        request_timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(1),
+    });
+    let error = untrusted
+        .request("tools/call", Some(&raw("{}")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, TransportError::Unreachable { .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().to_lowercase().contains("certificate"),
+        "{error}"
+    );
+    assert_eq!(server.posts("tools/call").len(), 1);
+
+    // A ca_file that is not a certificate bundle is a configuration error.
+    let bad = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(bad.path(), "not a certificate").unwrap();
+    let misconfigured = Backend::start(BackendConfig {
+        name: "bad-ca".into(),
+        kind: BackendKind::Http {
+            endpoint: format!("{}/mcp", server.url),
+            headers: vec![],
+            oauth: None,
+            protocol: ProtocolPreference::Auto,
+            ca_file: Some(bad.path().to_owned()),
+        },
+        request_timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(1),
+    });
+    assert_eq!(misconfigured.status().state, BackendState::Failed);
+    let error = misconfigured.request("tools/list", None).await.unwrap_err();
+    assert!(matches!(error, TransportError::Config { .. }), "{error}");
+    assert!(error.to_string().contains("no certificate"), "{error}");
 }
