@@ -23,6 +23,9 @@ pub(crate) enum Command {
     /// end is contacted. Give the back ends' tools with --tools FILE.json
     /// ({"payments": ["charge", "refund"]}) or a single --server S --tool T.
     Explain(ExplainArgs),
+    /// Work with audit log files offline.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Online commands, through the gateway's admin API.
     #[command(flatten)]
     Online(OnlineCommand),
@@ -39,6 +42,19 @@ pub(crate) enum ConfigCommand {
     Check {
         /// The config file [default: ~/.config/mcp-hangar/config.yaml].
         file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Check an audit log's hash chain: exit 0 with a summary, 1 naming the first broken line.
+    ///
+    /// Give rotated files oldest first, the live file last
+    /// (audit.jsonl.2 audit.jsonl.1 audit.jsonl): the links between them are checked too.
+    Verify {
+        /// The audit files, in chain order.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
     },
 }
 

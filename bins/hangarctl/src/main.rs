@@ -1,12 +1,14 @@
 //! `hangarctl`: Hangar's admin CLI.
 //!
-//! Offline commands (`config check`, `explain`) use the config, policy and projection crates
-//! directly; they never link the gateway. Online commands (`withdraw`, `restore`,
-//! `withdrawals`, `tools`, `servers`, `server`) call the gateway's admin API over HTTP.
+//! Offline commands (`config check`, `explain`, `audit verify`) use the config, policy,
+//! projection and audit crates directly; they never link the gateway. Online commands
+//! (`withdraw`, `restore`, `withdrawals`, `tools`, `servers`, `server`) call the gateway's
+//! admin API over HTTP.
 //! Exit codes: 0 success, 1 the config, an input or a request is invalid (or a check
 //! failed), 2 bad usage, 3 not found, 4 unauthorized or forbidden, 69 the gateway is
 //! unreachable, 70 the gateway failed, 74 a file could not be read (docs/hangarctl.md).
 
+mod audit;
 mod cli;
 mod config_check;
 mod explain;
@@ -19,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory as _, Parser as _};
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{AuditCommand, Cli, Command, ConfigCommand};
 
 /// What went wrong, with the exit code scripts can rely on.
 #[derive(Debug)]
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
             let path = config_path(args.config.clone());
             explain::run(&path, &args, &mut out)
         }
+        Command::Audit(AuditCommand::Verify { files }) => audit::verify(&files, &mut out),
         Command::Online(command) => online::run(&command, &mut out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hangarctl", &mut out);
