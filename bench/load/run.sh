@@ -27,103 +27,20 @@ STARTUP_RUNS=${STARTUP_RUNS:-5}
 BACKEND_THREADS=${BACKEND_THREADS:-2}
 export HANGAR_LOG=${HANGAR_LOG:-info}
 
-cargo build --release -p hangar-load -p mcp-hangar >&2
-BIN=target/release
-LOAD=$BIN/hangar-load
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hangar-load.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    if [[ -n ${KEEP_WORK:-} ]]; then
-        echo "logs kept in $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-
-# wait_line FILE: the first line of FILE once it has one (5 s at most).
-wait_line() {
-    local file=$1 i
-    for ((i = 0; i < 500; i++)); do
-        if [[ -s $file ]] && IFS= read -r line <"$file"; then
-            printf '%s\n' "$line"
-            return 0
-        fi
-        sleep 0.01
-    done
-    echo "no ready line in $file" >&2
-    return 1
-}
-
-# cpu_ticks PID: utime + stime of PID, in clock ticks.
-cpu_ticks() {
-    # Field 2 (comm) has no spaces for our binaries; utime/stime are fields 14 and 15.
-    awk '{print $14 + $15}' "/proc/$1/stat"
-}
-
-# kb FIELD PID: a /proc/PID/status field in kB.
-kb() {
-    awk -v f="$1:" '$1 == f {print $2}' "/proc/$2/status"
-}
-
-# ctx_switches PID: voluntary + involuntary context switches of all of PID's threads.
-ctx_switches() {
-    cat /proc/"$1"/task/*/status 2>/dev/null |
-        awk '$1 ~ /^(non)?voluntary_ctxt_switches:$/ {n += $2} END {print n + 0}'
-}
-
-# busy_ticks: CPU ticks the whole machine spent busy (all cores), from /proc/stat.
-busy_ticks() {
-    awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
-}
-
-field() { # field NAME LINE: the value of NAME=... in a RESULT line
-    sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
-}
-
-TCK=$(getconf CLK_TCK)
-LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+# shellcheck source=bench/load/lib.sh
+source bench/load/lib.sh
 
 # --- the echo back end ---------------------------------------------------------------
-$BIN/mcp-echo-backend --threads "$BACKEND_THREADS" >"$WORK/echo.out" 2>"$WORK/echo.err" &
-ECHO_PID=$!
-PIDS+=("$ECHO_PID")
-ECHO_URL=$(wait_line "$WORK/echo.out" | sed -n 's/.*listening on //p')
+start_echo
 
 # --- the gateway's config and token ----------------------------------------------------
-SECRET="hangar-bench-hs256-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-export HANGAR_BENCH_JWT_SECRET=$SECRET
-TOKEN=$($LOAD mint-hs256 --secret "$SECRET" \
-    --claims '{"sub":"bench-agent","tenant_id":"tenant:bench","iss":"hangar-bench","aud":"mcp-hangar"}')
-cat >"$WORK/config.yaml" <<EOF
-tool_access:
-  mode: front_door
-auth:
-  enabled: true
-  allow_anonymous: false
-  jwt:
-    enabled: true
-    algorithm: HS256
-    secret: \${HANGAR_BENCH_JWT_SECRET}
-    issuer: hangar-bench
-    audience: mcp-hangar
-    tenant_claim: tenant_id
-mcp_servers:
-  echo:
-    mode: remote
-    endpoint: $ECHO_URL
-    description: "Echo back end of the load benchmark"
-    tool_access:
-      member:
+TOKEN=$(mint bench-agent tenant:bench)
+{
+    config_head
+    cat <<EOF
         "tenant:bench": { allow_list: [echo] }
 EOF
+} >"$WORK/config.yaml"
 GATEWAY=("$BIN/mcp-hangar" --config "$WORK/config.yaml" serve --http --host 127.0.0.1 --port 0)
 
 # --- start to ready ----------------------------------------------------------------------
@@ -133,16 +50,7 @@ echo "$STARTUP" >&2
 STARTUP=$(grep '^RESULT' <<<"$STARTUP")
 
 # --- the gateway under load -------------------------------------------------------------
-"${GATEWAY[@]:0:3}" --data-dir "$WORK/data" "${GATEWAY[@]:3}" >"$WORK/gateway.out" 2>"$WORK/gateway.err" &
-GW_PID=$!
-PIDS+=("$GW_PID")
-GW_BASE=$(wait_line "$WORK/gateway.out" | sed -n 's/.*listening on //p')
-GW_URL="$GW_BASE/mcp"
-for ((i = 0; i < 500; i++)); do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' "$GW_BASE/health/ready") == 200 ]] && break
-    sleep 0.01
-done
-sleep 1
+start_gateway "$WORK/config.yaml" gateway
 IDLE_RSS=$(kb VmRSS "$GW_PID")
 
 BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}'

@@ -3,6 +3,8 @@
 //! The binaries are built by `cargo build --workspace --bins` (the test script does it
 //! first); these tests find them next to the test executable.
 
+mod audit_log;
+mod bad_input;
 mod conformance;
 mod demo_example;
 mod gateway;
@@ -13,7 +15,10 @@ mod gateway_front_door;
 mod gateway_oidc;
 mod gateway_passthrough;
 mod gateway_reload;
+mod gateway_tls;
 mod hangarctl_explain;
 mod harness;
 mod harness_pieces;
+mod observability;
+mod rate_limits;
 mod support;

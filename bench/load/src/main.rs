@@ -2,11 +2,15 @@
 //! in CI). Subcommands:
 //!
 //! * `hangar-load run --url URL [--header 'K: V']... --body JSON [--concurrency N]
-//!   [--duration SECS | --requests N] [--warmup SECS] [--threads N]`: N workers, each on
-//!   its own keep-alive HTTP/1.1 connection, POST the body in a loop; after the warm-up,
-//!   every latency is recorded (nanoseconds, sorted at the end). Prints p50/p90/p99/max,
-//!   requests/s and errors, then one `RESULT k=v ...` line for scripts. An answer is an
-//!   error unless its status is 2xx and its body holds a JSON-RPC `"result"`.
+//!   [--duration SECS | --requests N] [--warmup SECS] [--threads N] [--rate R]`: N
+//!   workers, each on its own keep-alive HTTP/1.1 connection, POST the body in a loop (as
+//!   fast as answers come back, or, with `--rate`, R requests per second in all, each
+//!   worker on its own fixed schedule); after the warm-up, every latency is recorded
+//!   (nanoseconds, sorted at the end). Prints p50/p90/p99/max, requests/s and errors,
+//!   then one `RESULT k=v ...` line for scripts. A `429` is counted apart (`limited`,
+//!   with how many lacked `Retry-After`, and their own p50/p99), keeps the connection and
+//!   is not an error; any other answer is an error unless its status is 2xx and its body
+//!   holds a JSON-RPC `"result"`.
 //! * `hangar-load mint-hs256 --secret S --claims JSON [--ttl SECS]`: prints an HS256 JWT
 //!   with the claims, plus `iat` and `exp` (now + ttl, default 1 day) unless given.
 //! * `hangar-load startup --runs N -- PROGRAM ARGS...`: spawns the program N times and
@@ -44,7 +48,7 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage:
-  hangar-load run --url URL [--header 'K: V']... --body JSON [--concurrency 1] [--duration 10 | --requests N] [--warmup 2] [--threads N]
+  hangar-load run --url URL [--header 'K: V']... --body JSON [--concurrency 1] [--duration 10 | --requests N] [--warmup 2] [--threads N] [--rate R]
   hangar-load mint-hs256 --secret S --claims JSON [--ttl 86400]
   hangar-load startup [--runs 5] -- PROGRAM ARGS...";
 
@@ -119,6 +123,8 @@ struct Plan {
     /// Either a duration or a request count (per run, split over the workers).
     duration: Option<Duration>,
     requests: Option<u64>,
+    /// Each worker's pause between sends (`--rate`); `None`: send when answered.
+    interval: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -127,6 +133,18 @@ struct WorkerStats {
     total: u64,
     errors: u64,
     first_error: Option<String>,
+    /// Latencies of the `429` answers (measured window).
+    limited: Vec<u64>,
+    /// `429` answers without a `Retry-After` header (whole window).
+    limited_without_retry_after: u64,
+}
+
+/// How one exchange ended.
+enum Outcome {
+    /// 2xx with a JSON-RPC result.
+    Served,
+    /// `429`; whether it carried `Retry-After`.
+    Limited { retry_after: bool },
 }
 
 fn run(args: &[String]) -> Result<(), String> {
@@ -167,6 +185,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let concurrency = concurrency.max(1);
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let threads: usize = flags.num("threads", concurrency.min(cores))?;
+    let rate: f64 = flags.num("rate", 0.0)?;
     let plan = Arc::new(Plan {
         uri,
         authority,
@@ -181,6 +200,8 @@ fn run(args: &[String]) -> Result<(), String> {
             Some(_) => Some(flags.num("requests", 0u64)?),
             None => None,
         },
+        #[allow(clippy::cast_precision_loss)]
+        interval: (rate > 0.0).then(|| Duration::from_secs_f64(concurrency as f64 / rate)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
@@ -231,7 +252,13 @@ async fn worker_loop(plan: Arc<Plan>, measure_from: Instant, quota: Option<u64>)
     let end = plan.duration.map(|d| measure_from + d);
     let mut sender = None;
     let mut measured: u64 = 0;
+    let mut next_send = Instant::now();
     loop {
+        if let Some(interval) = plan.interval {
+            // A fixed schedule; a worker that fell behind sends at once (no catch-up burst).
+            tokio::time::sleep_until(next_send.into()).await;
+            next_send = (next_send + interval).max(Instant::now());
+        }
         let now = Instant::now();
         if let Some(end) = end
             && now >= end
@@ -270,12 +297,16 @@ async fn worker_loop(plan: Arc<Plan>, measure_from: Instant, quota: Option<u64>)
                 .await
                 .map_err(|e| e.to_string())?;
             let status = response.status();
+            let retry_after = response.headers().contains_key(http::header::RETRY_AFTER);
             let body = response
                 .into_body()
                 .collect()
                 .await
                 .map_err(|e| e.to_string())?
                 .to_bytes();
+            if status == http::StatusCode::TOO_MANY_REQUESTS {
+                return Ok(Outcome::Limited { retry_after });
+            }
             if !status.is_success() {
                 return Err(format!(
                     "status {status}: {}",
@@ -283,7 +314,7 @@ async fn worker_loop(plan: Arc<Plan>, measure_from: Instant, quota: Option<u64>)
                 ));
             }
             if memchr_result(&body) {
-                Ok(())
+                Ok(Outcome::Served)
             } else {
                 Err(format!("no result: {}", String::from_utf8_lossy(&body)))
             }
@@ -295,12 +326,17 @@ async fn worker_loop(plan: Arc<Plan>, measure_from: Instant, quota: Option<u64>)
         if in_window {
             measured += 1;
         }
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
         match outcome {
-            Ok(()) => {
+            Ok(Outcome::Served) => {
                 if in_window {
-                    stats
-                        .latencies
-                        .push(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
+                    stats.latencies.push(nanos);
+                }
+            }
+            Ok(Outcome::Limited { retry_after }) => {
+                stats.limited_without_retry_after += u64::from(!retry_after);
+                if in_window {
+                    stats.limited.push(nanos);
                 }
             }
             Err(e) => {
@@ -378,12 +414,30 @@ fn report(concurrency: usize, stats: &[WorkerStats], measured: Duration) {
     if let Some(e) = stats.iter().find_map(|s| s.first_error.as_ref()) {
         println!("first error: {e}");
     }
+    let mut limited: Vec<u64> = stats
+        .iter()
+        .flat_map(|s| s.limited.iter().copied())
+        .collect();
+    limited.sort_unstable();
+    let without_retry_after: u64 = stats.iter().map(|s| s.limited_without_retry_after).sum();
+    if !limited.is_empty() {
+        println!(
+            "429: {} in the window ({:.0}/s), latency p50 {:.1} µs, p99 {:.1} µs; without Retry-After: {without_retry_after}",
+            limited.len(),
+            limited.len() as f64 / secs,
+            us(percentile(&limited, 50.0)),
+            us(percentile(&limited, 99.0)),
+        );
+    }
     println!(
-        "RESULT c={concurrency} ok={ok} errors={errors} total={total} secs={secs:.3} rps={rps:.0} p50_us={:.1} p90_us={:.1} p99_us={:.1} max_us={:.1} mean_us={mean:.1} driver_ticks={}",
+        "RESULT c={concurrency} ok={ok} errors={errors} total={total} secs={secs:.3} rps={rps:.0} p50_us={:.1} p90_us={:.1} p99_us={:.1} max_us={:.1} mean_us={mean:.1} limited={} limited_no_retry_after={without_retry_after} limited_p50_us={:.1} limited_p99_us={:.1} driver_ticks={}",
         us(p50),
         us(p90),
         us(p99),
         us(max),
+        limited.len(),
+        us(percentile(&limited, 50.0)),
+        us(percentile(&limited, 99.0)),
         own_cpu_ticks().unwrap_or(0)
     );
 }

@@ -1,12 +1,13 @@
 //! `mcp-hangar`: the Hangar MCP gateway.
 //!
 //! `mcp-hangar --config FILE serve --http --host H --port P` loads the config (default
-//! `~/.config/mcp-hangar/config.yaml`), prints `mcp-hangar listening on http://H:P` once
-//! it accepts connections (the back ends start and list their tools in the background),
-//! and on SIGTERM or ctrl-c drains in-flight requests, then stops the back ends (stdio
-//! children are killed). SIGHUP, a change of the config file (watched unless
-//! `--no-watch`) and `POST /api/admin/reload` reload the config: validated first, an
-//! invalid file keeps the running config (docs/operations.md).
+//! `~/.config/mcp-hangar/config.yaml`), prints `mcp-hangar listening on http://H:P`
+//! (`https://` with a `tls` section) once it accepts connections (the back ends start
+//! and list their tools in the background), and on SIGTERM or ctrl-c drains in-flight
+//! requests, then stops the back ends (stdio children are killed). SIGHUP, a change of
+//! the config file (watched unless `--no-watch`) and `POST /api/admin/reload` reload the
+//! config: validated first, an invalid file keeps the running config; the TLS
+//! certificate and key files are read again on every reload (docs/operations.md).
 //!
 //! Exit codes: 0 clean shutdown, 2 bad arguments, 64 invalid configuration (every problem
 //! printed with its file, line and YAML path), 69 the address cannot be bound, 70 any
@@ -31,8 +32,20 @@ struct Cli {
     /// Where runtime state (withdrawals) is kept; overrides `data_dir` in the config.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// Log lines as `text`, or `json` (one JSON object per line, for log collectors).
+    #[arg(long, global = true, env = "HANGAR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How log lines are written (to stderr).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines (coloured on a terminal).
+    Text,
+    /// One JSON object per line: timestamp, level, target, fields, the current span.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,15 +72,19 @@ struct Serve {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HANGAR_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
         // Colour codes only for a terminal: log files and collectors get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().with_ansi(false).with_current_span(true).init(),
+    }
     // One rustls crypto provider for the whole process (aws-lc-rs), before any TLS use.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let Command::Serve(serve) = &cli.command;
@@ -115,6 +132,7 @@ async fn run(
     if !serve.http {
         tracing::info!("no transport flag given: serving HTTP (--http is the default)");
     }
+    let metrics_listen = config.metrics.listen;
     let mut builder = Gateway::builder(config).config_path(&path);
     if let Some(dir) = data_dir {
         builder = builder.data_dir(dir);
@@ -123,6 +141,11 @@ async fn run(
     // `serve` without delaying the ready line, stopped after the drain.
     let gateway = Arc::new(builder.build()?);
     let listener = hangar_gateway::bind(&serve.host, serve.port).await?;
+    // `metrics.listen`: /metrics (and /health) without authentication, on an internal address.
+    if let Some(address) = metrics_listen {
+        let metrics = hangar_gateway::bind(&address.ip().to_string(), address.port()).await?;
+        tokio::spawn(Arc::clone(&gateway).serve_metrics(metrics));
+    }
     // Handlers first, then the ready line: a SIGTERM right after it still drains.
     let shutdown = hangar_gateway::shutdown_signal();
     // Live reload: SIGHUP, and the config file watch (debounced).
@@ -139,9 +162,11 @@ async fn run(
     };
     {
         let mut out = std::io::stdout().lock();
+        // TLS comes from the config's `tls` section (`--http` names the transport).
+        let scheme = if gateway.is_tls() { "https" } else { "http" };
         writeln!(
             out,
-            "mcp-hangar listening on http://{host}:{}",
+            "mcp-hangar listening on {scheme}://{host}:{}",
             local.port()
         )?;
         out.flush()?;

@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 use hangar_config::{BackendProtocol, McpServer, Transport};
 use hangar_mcp::Notification;
 use hangar_mcp::transport::{
-    Backend, BackendConfig, BackendKind, BackendState, ClientCredentials, ProtocolPreference, Reply,
+    Backend, BackendConfig, BackendKind, BackendState, ClientCredentials, ProtocolPreference,
+    Reply, TraceContext,
 };
 use serde_json::value::RawValue;
 use tokio::sync::broadcast;
@@ -112,6 +113,14 @@ fn protocol_preference(protocol: BackendProtocol) -> ProtocolPreference {
         .map_or(ProtocolPreference::Auto, ProtocolPreference::Fixed)
 }
 
+/// A transport reply as the gateway's.
+fn answer(reply: Reply) -> UpstreamReply {
+    match reply {
+        Reply::Result(result) => UpstreamReply::Result(result),
+        Reply::Error(error) => UpstreamReply::Error(error),
+    }
+}
+
 impl Upstream for BackendUpstream {
     fn name(&self) -> &str {
         &self.config.name
@@ -122,11 +131,19 @@ impl Upstream for BackendUpstream {
         method: &'a str,
         params: Option<&'a RawValue>,
     ) -> BoxFuture<'a, Result<UpstreamReply, UpstreamError>> {
+        Box::pin(async move { Ok(answer(self.backend().request(method, params).await?)) })
+    }
+
+    fn request_traced<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<&'a RawValue>,
+        trace: &'a TraceContext,
+    ) -> BoxFuture<'a, Result<UpstreamReply, UpstreamError>> {
         Box::pin(async move {
-            match self.backend().request(method, params).await? {
-                Reply::Result(result) => Ok(UpstreamReply::Result(result)),
-                Reply::Error(error) => Ok(UpstreamReply::Error(error)),
-            }
+            Ok(answer(
+                self.backend().request_traced(method, params, trace).await?,
+            ))
         })
     }
 

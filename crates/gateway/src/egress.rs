@@ -12,7 +12,9 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::audit;
+use crate::limits;
 use crate::methods::{Exchange, forward, raw};
+use crate::metrics;
 use crate::wire::{self, Body, Failure};
 
 /// The management tools, as `tools/list` objects.
@@ -71,24 +73,36 @@ pub(crate) async fn call(
                 .upstreams
                 .get(&args.server)
                 .filter(|_| allowed(exchange, &args.server, &args.tool));
-            audit::tool(
-                exchange.caller,
-                upstream.map(|_| args.server.as_str()),
-                &args.tool,
-            );
             let Some(upstream) = upstream else {
+                audit::tool_hidden(exchange, Some(&args.server), &args.tool);
+                exchange.snapshot.metrics.tool_denied();
                 return Err(Failure::unknown_tool(id.clone(), &args.tool));
             };
             let params = json!({"name": args.tool, "arguments": args.arguments});
             let params = raw(&params.to_string())?;
-            forward(
-                id,
-                &args.server,
-                upstream.request("tools/call", Some(&params)).await,
-            )
+            let _slot = limits::backend_slot(exchange, id, &args.server)?;
+            let started = audit::clock();
+            // Forwarded with the request's trace context, and counted (metrics, stats).
+            let reply =
+                metrics::call_tool(exchange, upstream.as_ref(), &args.tool, Some(&params)).await;
+            // One audit record per allowed call, with the rule that allowed it.
+            let reason = || Some(allow_rule(exchange, &args.server, &args.tool).into());
+            audit::tool_call(exchange, &args.server, &args.tool, reason, started, &reply);
+            forward(id, &args.server, reply)
         }
-        other => Err(Failure::unknown_tool(id.clone(), other)),
+        other => {
+            exchange.snapshot.metrics.tool_denied();
+            Err(Failure::unknown_tool(id.clone(), other))
+        }
     }
+}
+
+/// The policy rule that allows the caller `server`/`tool` (for the audit record).
+fn allow_rule(exchange: &Exchange<'_>, server: &str, tool: &str) -> String {
+    let tenant = exchange.caller.tenant_id.as_deref();
+    let caller = tenant.map_or_else(Caller::anonymous, Caller::tenant);
+    let decision = exchange.snapshot.policy.decide(&caller, server, tool);
+    decision.rule().to_string()
 }
 
 /// Whether the caller may see and call `server`/`tool`: listed by the back end, not

@@ -18,6 +18,16 @@ pub enum Error {
     /// The authenticator could not be built from the `auth` section.
     #[error("auth: {0}")]
     Identity(#[from] hangar_identity::Error),
+    /// The `tls` section cannot be used: a certificate or key file that cannot be read
+    /// or holds no usable certificate or key, a key that does not match the certificate,
+    /// cipher suites that leave no protocol version.
+    #[error("{path}: {message}")]
+    Tls {
+        /// The YAML path (`tls.cert_file`, `tls.key_file`, `tls.cipher_suites`).
+        path: String,
+        /// What is wrong, naming the file.
+        message: String,
+    },
     /// No data directory: none configured and no `$XDG_DATA_HOME` / `$HOME`.
     #[error("no data directory: set data_dir in the config or pass --data-dir")]
     NoDataDir,
@@ -46,7 +56,11 @@ impl Error {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            Self::Config(_) | Self::Projection(_) | Self::Identity(_) | Self::NoDataDir
+            Self::Config(_)
+                | Self::Projection(_)
+                | Self::Identity(_)
+                | Self::Tls { .. }
+                | Self::NoDataDir
         )
     }
 }

@@ -52,7 +52,9 @@ mod audit;
 mod backend;
 mod egress;
 mod error;
+mod limits;
 mod methods;
+mod metrics;
 mod passthrough;
 mod pipeline;
 mod reload;
@@ -62,6 +64,8 @@ mod signal;
 mod state;
 mod stats;
 mod stream;
+mod tls;
+mod trace;
 mod upstream;
 mod wire;
 

@@ -15,10 +15,13 @@ use serde_json::value::RawValue;
 
 use crate::audit;
 use crate::egress;
+use crate::limits;
+use crate::metrics;
 use crate::passthrough::{self, Kind};
 use crate::session::Principal;
 use crate::state::{Gateway, Snapshot};
 use crate::stream;
+use crate::trace::Trace;
 use crate::upstream::{UpstreamError, UpstreamReply};
 use crate::wire::{self, Body, Failure, SESSION_HEADER};
 
@@ -34,6 +37,8 @@ pub(crate) struct Exchange<'a> {
     pub(crate) caller: &'a CallerIdentity,
     pub(crate) principal: Principal,
     pub(crate) version: ProtocolVersion,
+    /// The request's trace (W3C trace context), handed to the back ends it reaches.
+    pub(crate) trace: &'a Trace,
 }
 
 pub(crate) async fn dispatch(
@@ -56,13 +61,7 @@ pub(crate) async fn dispatch(
                 Mode::FrontDoor => {
                     call_flat(exchange, id, &call.name, request.params.as_deref()).await
                 }
-                _ => {
-                    exchange
-                        .gateway
-                        .stats
-                        .tool_call(&call.name, exchange.caller.tenant_id.as_deref());
-                    egress::call(exchange, id, &call).await
-                }
+                _ => egress::call(exchange, id, &call).await,
             }
         }
         "prompts/list" => passthrough::list(exchange, id, Kind::Prompts),
@@ -175,20 +174,24 @@ async fn call_flat(
     let route = surface
         .route(name)
         .and_then(|server| Some((server, exchange.snapshot.upstreams.get(server)?)));
-    audit::tool(exchange.caller, route.map(|(server, _)| server), name);
     let Some((server, upstream)) = route else {
-        exchange.gateway.stats.denial();
+        audit::tool_hidden(exchange, None, name);
+        exchange.snapshot.metrics.tool_denied();
         return Err(Failure::unknown_tool(id.clone(), name));
     };
-    exchange
-        .gateway
-        .stats
-        .tool_call(name, exchange.caller.tenant_id.as_deref());
     // Flat names are the back end's own names: the params go through untouched, except a
     // per-message credential (`params._auth`), which never leaves the gateway.
     let stripped = params.and_then(without_credential);
     let params = stripped.as_deref().or(params);
-    forward(id, server, upstream.request("tools/call", params).await)
+    // A slot of the back end's max_concurrency, held until it answered.
+    let _slot = limits::backend_slot(exchange, id, server)?;
+    let started = audit::clock();
+    // Forwarded with the request's trace context, and counted (metrics, stats).
+    let reply = metrics::call_tool(exchange, upstream.as_ref(), name, params).await;
+    // One audit record per allowed call, with the rule that allowed it and the latency.
+    let reason = || surface.visible_tool(name).map(|tool| tool.reason().into());
+    audit::tool_call(exchange, server, name, reason, started, &reply);
+    forward(id, server, reply)
 }
 
 /// `params` without its `_auth` member (the per-message credential), or `None` when it has

@@ -20,6 +20,7 @@ use http::Response;
 use serde_json::value::RawValue;
 
 use crate::egress;
+use crate::limits;
 use crate::methods::{Exchange, forward, raw, without_credential};
 use crate::state::Gateway;
 use crate::upstream::{Upstream, UpstreamError, UpstreamReply};
@@ -301,6 +302,7 @@ async fn pass(
     let params = request.params.as_deref();
     let stripped = params.and_then(without_credential);
     let params = stripped.as_deref().or(params);
+    let _slot = limits::backend_slot(exchange, &request.id, server)?;
     let mut reply = upstream.request(&request.method, params).await;
     if exchange.version.is_stateless()
         && let Ok(UpstreamReply::Result(result)) = &mut reply

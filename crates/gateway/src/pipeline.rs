@@ -10,26 +10,26 @@ use hangar_identity::{CallerIdentity, RequestContext};
 use hangar_mcp::{
     DecodeLimits, McpHeaders, Message, ProtocolVersion, RequestMeta, validate_headers,
 };
-use http::header::{HOST, ORIGIN};
+use http::header::{CONTENT_TYPE, HOST, ORIGIN};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
 use crate::audit;
+use crate::limits;
 use crate::methods::{self, Exchange};
 use crate::server::ConnectionInfo;
 use crate::session::Principal;
 use crate::state::{Gateway, Snapshot};
 use crate::stream;
+use crate::trace::Trace;
 use crate::wire::{self, Body, Failure, SESSION_HEADER};
 
 /// `POST /mcp`.
 pub(crate) async fn post(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
-    match run(gateway, request).await {
-        Ok(response) => response,
-        Err(failure) => wire::answer(failure),
-    }
+    // Inside the audit scope (request id, log), when the audit log is on.
+    audit::answer(gateway, request, |request| run(gateway, request)).await
 }
 
 async fn run(
@@ -43,6 +43,11 @@ async fn run(
     check_origin(gateway, &parts.headers)?;
     // Identity before the body: unauthenticated callers cost no buffering.
     let caller = authenticate(&snapshot, &parts).await?;
+    // Rate limits of the tenant and the subject, before the body is buffered.
+    limits::admit_caller(&snapshot, &parts, &caller, None)?;
+    // JSON only (415), before the body is read: a cross-site `text/plain` or form post
+    // (no CORS preflight) never gets further, and the codec sees only what claims JSON.
+    check_content_type(&parts.headers)?;
     // The body, bounded: past the limit is 413, and it is read once.
     let bytes = read_body(&parts.headers, body, gateway.options.max_body_bytes).await?;
     // The version the client claims in its header; an unknown one is -32022.
@@ -74,7 +79,11 @@ async fn run(
     // caller; the session still belongs to the HTTP-level caller.
     let principal = Principal::of(&caller);
     let caller = match message_caller(&snapshot, &message).await? {
-        Some(message_caller) => message_caller,
+        Some(message_caller) => {
+            // The message's own caller has its own buckets too.
+            limits::admit_caller(&snapshot, &parts, &message_caller, id.as_ref())?;
+            message_caller
+        }
         None => caller,
     };
     // Sessions (≤ 2025-11-25): initialize opens one; everything else must present its own.
@@ -96,12 +105,15 @@ async fn run(
     // Dispatch: requests are answered, notifications and responses only taken.
     match message {
         Message::Request(request) => {
+            // The trace context the router took from the request's headers.
+            let untraced = Trace::default();
             let exchange = Exchange {
                 gateway,
                 snapshot: &snapshot,
                 caller: &caller,
                 principal,
                 version,
+                trace: parts.extensions.get::<Trace>().unwrap_or(&untraced),
             };
             let mut response = methods::dispatch(&exchange, &request).await?;
             if let (Some(session), false) =
@@ -126,6 +138,7 @@ pub(crate) async fn delete(gateway: &Gateway, request: Request<Incoming>) -> Res
     let outcome = async {
         check_origin(gateway, &parts.headers)?;
         let caller = authenticate(&snapshot, &parts).await?;
+        limits::admit_caller(&snapshot, &parts, &caller, None)?;
         let Some(session) = header(&parts.headers, SESSION_HEADER) else {
             return Err(Failure::http(
                 StatusCode::BAD_REQUEST,
@@ -139,7 +152,8 @@ pub(crate) async fn delete(gateway: &Gateway, request: Request<Incoming>) -> Res
             Err(Failure::session_not_found(None))
         }
     };
-    outcome.await.unwrap_or_else(wire::answer)
+    let scope = gateway.audit.scope(&parts.headers);
+    audit::within(scope, async { outcome.await.unwrap_or_else(wire::answer) }).await
 }
 
 /// `GET /mcp` (≤ 2025-11-25): the caller's server-to-client event stream, carrying
@@ -151,6 +165,7 @@ pub(crate) async fn get(gateway: &Arc<Gateway>, request: Request<Incoming>) -> R
     let outcome = async {
         check_origin(gateway, &parts.headers)?;
         let caller = authenticate(&snapshot, &parts).await?;
+        limits::admit_caller(&snapshot, &parts, &caller, None)?;
         let Some(session) = header(&parts.headers, SESSION_HEADER) else {
             return Err(stream_not_offered());
         };
@@ -163,7 +178,8 @@ pub(crate) async fn get(gateway: &Arc<Gateway>, request: Request<Incoming>) -> R
         }
         Ok(stream::open(Arc::clone(gateway), caller.tenant_id))
     };
-    outcome.await.unwrap_or_else(wire::answer)
+    let scope = gateway.audit.scope(&parts.headers);
+    audit::within(scope, async { outcome.await.unwrap_or_else(wire::answer) }).await
 }
 
 /// Without a session there is no stream to offer: `405`, as MCP lets a server answer.
@@ -185,13 +201,17 @@ pub(crate) async fn authenticate(
         uri: &parts.uri,
         client_certificate: connection.and_then(|c| c.client_certificate.as_ref()),
     };
-    match snapshot.authenticator.authenticate(&context).await {
+    let started = audit::clock();
+    let timer = std::time::Instant::now();
+    let outcome = snapshot.authenticator.authenticate(&context).await;
+    snapshot.metrics.auth(outcome.as_ref(), timer.elapsed());
+    match outcome {
         Ok(caller) => {
-            audit::auth_allowed(&caller);
+            audit::auth_allowed(&caller, started);
             Ok(caller)
         }
         Err(rejection) => {
-            audit::auth_denied(&rejection);
+            audit::auth_denied(&rejection, started);
             Err(Failure::Auth(Box::new(
                 snapshot.authenticator.answer(&rejection),
             )))
@@ -224,13 +244,17 @@ async fn message_caller(
     let Some(token) = hangar_identity::message_token(&value) else {
         return Ok(None);
     };
-    match authenticator.authenticate_message(token).await {
+    let started = audit::clock();
+    let timer = std::time::Instant::now();
+    let outcome = authenticator.authenticate_message(token).await;
+    snapshot.metrics.auth(outcome.as_ref(), timer.elapsed());
+    match outcome {
         Ok(caller) => {
-            audit::auth_allowed(&caller);
+            audit::auth_allowed(&caller, started);
             Ok(Some(caller))
         }
         Err(rejection) => {
-            audit::auth_denied(&rejection);
+            audit::auth_denied(&rejection, started);
             Err(Failure::Auth(Box::new(authenticator.answer(&rejection))))
         }
     }
@@ -257,6 +281,25 @@ fn is_initialize(message: &Message) -> bool {
 /// A header's value as text; `None` when absent or not visible ASCII.
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// A `POST /mcp` body must be declared `application/json` (parameters such as
+/// `charset=utf-8` allowed, any case): anything else, or no `Content-Type`, is
+/// `415 unsupported_media_type`, as the MCP SDKs' own servers answer.
+fn check_content_type(headers: &HeaderMap) -> Result<(), Failure> {
+    let json = header(headers, CONTENT_TYPE.as_str()).is_some_and(|value| {
+        let media_type = value.split(';').next().unwrap_or_default().trim();
+        media_type.eq_ignore_ascii_case("application/json")
+    });
+    if json {
+        Ok(())
+    } else {
+        Err(Failure::http(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Content-Type must be application/json",
+        ))
+    }
 }
 
 /// Reads the body, refusing more than `limit` bytes (`413`), early when `Content-Length`
@@ -340,7 +383,7 @@ fn origin_allowed(origin: &str, host: Option<&str>) -> bool {
 }
 
 /// A `Host` header value (`name[:port]`) naming this machine's loopback interface.
-fn host_is_loopback(host: &str) -> bool {
+pub(crate) fn host_is_loopback(host: &str) -> bool {
     host.parse::<http::uri::Authority>()
         .is_ok_and(|authority| is_loopback_name(authority.host()))
 }
@@ -374,6 +417,35 @@ mod tests {
         ));
         assert!(!origin_allowed("null", Some("hangar.example.com")));
         assert!(!origin_allowed("file://localhost", None));
+    }
+
+    #[test]
+    fn only_json_bodies_are_read() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_str(value).expect("a value"));
+            check_content_type(&headers).is_ok()
+        };
+        for json in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON;charset=UTF-8",
+            " application/json ",
+        ] {
+            assert!(with(json), "{json}");
+        }
+        for other in [
+            "text/plain",
+            "text/plain; charset=application/json",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/json-seq",
+            "application/jsonx",
+            "",
+        ] {
+            assert!(!with(other), "{other}");
+        }
+        assert!(check_content_type(&HeaderMap::new()).is_err());
     }
 
     #[test]

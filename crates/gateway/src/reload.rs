@@ -11,6 +11,7 @@ use hangar_identity::{Authenticator, HttpClient};
 use hangar_projection::ConfigWithdrawals;
 
 use crate::error::Error;
+use crate::limits::Limits;
 use crate::state::{Gateway, Snapshot, new_upstream};
 use crate::upstream::{Upstream, Upstreams};
 
@@ -64,7 +65,7 @@ impl Gateway {
     /// See [`ReloadError`]; the running config is unchanged.
     pub async fn reload(self: &Arc<Self>) -> Result<Vec<String>, ReloadError> {
         let Some(path) = self.config_path.clone() else {
-            self.stats.reload(false);
+            self.metrics.config_reload(false);
             return Err(ReloadError::NoConfigFile);
         };
         let outcome = match Config::load(&path) {
@@ -92,11 +93,12 @@ impl Gateway {
 
     /// How many reloads failed so far.
     pub fn failed_reloads(&self) -> u64 {
-        self.stats.reloads_failed()
+        self.metrics.reloads_failed()
     }
 
     fn account(&self, outcome: &Result<Vec<String>, ReloadError>, path: &Path) {
-        self.stats.reload(outcome.is_ok());
+        self.audit.reloaded(outcome.is_ok());
+        self.metrics.config_reload(outcome.is_ok());
         match outcome {
             Ok(changed) => {
                 tracing::info!(path = %path.display(), ?changed, "config reloaded");
@@ -118,10 +120,21 @@ impl Gateway {
                     .to_owned(),
             ));
         }
+        if config.metrics.listen != old.config.metrics.listen {
+            return Err(ReloadError::Refused(
+                "metrics.listen cannot change while running (restart mcp-hangar to move the metrics listener)"
+                    .to_owned(),
+            ));
+        }
         if config.data_dir != old.config.data_dir {
             return Err(ReloadError::Refused(
                 "data_dir cannot change while running (stop mcp-hangar, move the data, restart)"
                     .to_owned(),
+            ));
+        }
+        if config.audit != old.config.audit {
+            return Err(ReloadError::Refused(
+                "restart mcp-hangar to change the audit log".to_owned(),
             ));
         }
         let invalid = |error: Error| ReloadError::Invalid(error.to_string());
@@ -135,6 +148,8 @@ impl Gateway {
         let authenticator =
             Authenticator::new(&config.auth, HttpClient::new(self.options.identity_timeout))
                 .map_err(|e| invalid(e.into()))?;
+        // The certificate and key files are read again even when the text is unchanged.
+        let tls = self.prepare_tls(&config, &authenticator)?;
 
         let mut changed = Vec::new();
         if config.tool_access != old.config.tool_access {
@@ -142,6 +157,9 @@ impl Gateway {
         }
         if config.auth != old.config.auth {
             changed.push("auth: changed".to_owned());
+        }
+        if config.metrics != old.config.metrics {
+            changed.push("metrics: changed".to_owned());
         }
         let mut upstreams = Upstreams::new();
         let mut fresh: Vec<Arc<dyn Upstream>> = Vec::new();
@@ -188,12 +206,24 @@ impl Gateway {
         {
             changed.push("withdrawals (tool_projection): changed".to_owned());
         }
+        if config.rate_limits != old.config.rate_limits {
+            changed.push("rate_limits: changed".to_owned());
+        }
+        // Buckets and semaphores whose setting is unchanged carry over (limits.rs).
+        let limits = Arc::new(Limits::new(&config, Some(&old.limits)));
 
+        if config.tls != old.config.tls {
+            changed.push("tls: changed".to_owned());
+        }
+        // New connections handshake with the new certificate; open ones keep theirs.
+        self.install_tls(tls, &mut changed);
         self.store_snapshot(Snapshot {
             config: Arc::new(config),
             policy: Arc::new(policy),
             authenticator: Arc::new(authenticator),
             upstreams,
+            limits,
+            metrics: Arc::clone(&old.metrics),
             generation: old.generation + 1,
         });
         // Moves the overlay epoch: cached surfaces are rebuilt, open streams recompute
@@ -302,6 +332,8 @@ impl Gateway {
             policy: Arc::clone(&snapshot.policy),
             authenticator: Arc::clone(&snapshot.authenticator),
             upstreams,
+            limits: Arc::clone(&snapshot.limits),
+            metrics: Arc::clone(&snapshot.metrics),
             generation: snapshot.generation + 1,
         });
         self.stopped

@@ -1,5 +1,5 @@
-//! The listener (hyper 1 over TCP, HTTP/1.1 and HTTP/2 by `hyper_util`'s auto builder)
-//! and the router.
+//! The listener (hyper 1 over TCP or TLS, HTTP/1.1 and HTTP/2 by `hyper_util`'s auto
+//! builder) and the router.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,13 +11,17 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::TcpListener;
+use tracing::Instrument as _;
 
 use crate::admin;
 use crate::error::Error;
+use crate::limits;
+use crate::metrics;
 use crate::pipeline;
 use crate::state::Gateway;
+use crate::trace::Trace;
 use crate::wire::{self, Body, Failure};
 
 /// The MCP endpoint's path.
@@ -54,7 +58,9 @@ pub async fn bind(host: &str, port: u16) -> Result<TcpListener, Error> {
 }
 
 impl Gateway {
-    /// Serves HTTP on `listener` until `shutdown` completes, then stops accepting and
+    /// Serves HTTP on `listener` (HTTPS when the config has a `tls` section: each
+    /// connection handshakes with the certificate in place, see [`Gateway::reload`])
+    /// until `shutdown` completes, then stops accepting and
     /// waits up to `drain_timeout` for in-flight requests, then stops the back ends. Starts
     /// the back ends and fetches the back ends' tool
     /// lists in the background when that has not happened yet (`/health/ready` says when),
@@ -79,14 +85,17 @@ impl Gateway {
         self.follow_upstreams();
         let gateway = Arc::clone(&self);
         tokio::spawn(gateway.discover_tools());
+        // Idle rate-limit keys are dropped every minute (bounded memory).
+        tokio::spawn(Arc::clone(&self).sweep_limits());
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(self.options.header_read_timeout);
+        let builder = Arc::new(builder);
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
-        tracing::info!(%local, "listening");
+        tracing::info!(%local, tls = self.tls.is_some(), "listening");
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
@@ -115,45 +124,148 @@ impl Gateway {
         }
         // After the drain: no request needs a back end any more; stdio children end here.
         self.stop_upstreams(STOP_TIMEOUT).await;
+        // Every request has finished: the audit queue is written out last.
+        self.close_audit().await;
         Ok(())
     }
 
+    /// Serves one accepted connection in its own task: with TLS, the handshake first
+    /// (within the header read timeout; a failure is logged at debug and counted), then
+    /// HTTP/1.1 or HTTP/2 (ALPN, or the connection preface) on it.
     fn spawn_connection(
         self: &Arc<Self>,
-        builder: &auto::Builder<TokioExecutor>,
+        builder: &Arc<auto::Builder<TokioExecutor>>,
         graceful: &GracefulShutdown,
         stream: tokio::net::TcpStream,
         peer: SocketAddr,
     ) {
         let _ = stream.set_nodelay(true);
         let gateway = Arc::clone(self);
-        let info = ConnectionInfo {
-            peer,
-            client_certificate: None,
+        let builder = Arc::clone(builder);
+        // Taken now: a connection still in its handshake holds the drain up (bounded by
+        // the handshake timeout) and is shut down gracefully right after it.
+        let watcher = graceful.watcher();
+        let Some(tls) = &self.tls else {
+            let info = ConnectionInfo {
+                peer,
+                client_certificate: None,
+            };
+            tokio::spawn(gateway.serve_connection(builder, watcher, stream, info));
+            return;
         };
+        let acceptor = tls.acceptor();
+        tokio::spawn(async move {
+            let timeout = gateway.options.header_read_timeout;
+            let handshake = acceptor.accept(stream).into_fallible();
+            let stream = match tokio::time::timeout(timeout, handshake).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err((error, stream))) => {
+                    gateway.tls_handshake_failed();
+                    tracing::debug!(%peer, %error, "tls handshake failed");
+                    linger(stream).await;
+                    return;
+                }
+                Err(_) => {
+                    gateway.tls_handshake_failed();
+                    tracing::debug!(%peer, ?timeout, "tls handshake timed out");
+                    return;
+                }
+            };
+            let info = ConnectionInfo {
+                peer,
+                // The verifier checked the chain (and the CRL): the leaf is the caller's.
+                client_certificate: stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(<[_]>::first)
+                    .map(|certificate| certificate.clone().into_owned()),
+            };
+            gateway
+                .serve_connection(builder, watcher, stream, info)
+                .await;
+        });
+    }
+
+    /// HTTP on `io` until the client closes it or a graceful shutdown ends it; `info` goes
+    /// into every request's extensions.
+    async fn serve_connection<I>(
+        self: Arc<Self>,
+        builder: Arc<auto::Builder<TokioExecutor>>,
+        watcher: Watcher,
+        io: I,
+        info: ConnectionInfo,
+    ) where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let peer = info.peer;
+        let gateway = self;
         let service = service_fn(move |mut request: Request<Incoming>| {
             let gateway = Arc::clone(&gateway);
             request.extensions_mut().insert(info.clone());
             async move { Ok::<_, Infallible>(route(&gateway, request).await) }
         });
         let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
+            .serve_connection(TokioIo::new(io), service)
             .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%peer, %error, "connection ended with an error");
-            }
-        });
+        if let Err(error) = watcher.watch(connection).await {
+            tracing::debug!(%peer, %error, "connection ended with an error");
+        }
     }
 }
 
+/// How long a refused TLS client's socket stays open for [`linger`], at most.
+const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+/// How much a refused TLS client may still send during [`linger`], at most.
+const LINGER_BYTES: usize = 64 << 10;
+
+/// Closes a connection whose handshake was refused without destroying the alert rustls
+/// sent: a TLS 1.3 client sends its first request right after its Finished, before it
+/// learns it was refused, and closing a socket with unread data resets it, which throws
+/// the alert away on the client's side ("connection reset" instead of "certificate
+/// revoked"). So: end the sending side, read and drop what still comes (bounded), close.
+async fn linger(mut stream: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let _ = stream.shutdown().await;
+    let mut buffer = [0u8; 4096];
+    let mut read = 0;
+    let _ = tokio::time::timeout(LINGER_TIME, async {
+        while read < LINGER_BYTES {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read += n,
+            }
+        }
+    })
+    .await;
+}
+
 /// The router: the MCP endpoint, the admin API, discovery, health; everything else is a JSON `404`.
-pub(crate) async fn route(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
-    let path = request.uri().path();
-    if path == MCP_PATH {
-        gateway.stats.request();
+pub(crate) async fn route(
+    gateway: &Arc<Gateway>,
+    mut request: Request<Incoming>,
+) -> Response<Body> {
+    // Counted and timed (metrics.rs); the caller's W3C trace context (trace.rs) goes into
+    // the extensions for the back ends, and the request runs in its (debug) span.
+    let timer = metrics::RequestTimer::start(request.uri().path());
+    let trace = Trace::from_headers(request.headers());
+    let span = trace.span(request.method(), request.uri().path(), request.headers());
+    request.extensions_mut().insert(trace);
+    let response = routes(gateway, request).instrument(span).await;
+    timer.finish(&gateway.metrics, response.status());
+    response
+}
+
+async fn routes(gateway: &Arc<Gateway>, mut request: Request<Incoming>) -> Response<Body> {
+    let mcp = request.uri().path() == MCP_PATH;
+    // Per source address before anything else (a flood of bad credentials is limited
+    // too); the admin API per source only, health and discovery not at all (limits.rs).
+    if (mcp || request.uri().path().starts_with(admin::PREFIX))
+        && let Err(refused) = limits::admit_source(gateway, &mut request, mcp)
+    {
+        return wire::answer(refused);
     }
+    let path = request.uri().path();
     match (request.method(), path) {
         (&Method::POST, MCP_PATH) => pipeline::post(gateway, request).await,
         (&Method::DELETE, MCP_PATH) => pipeline::delete(gateway, request).await,
@@ -164,6 +276,7 @@ pub(crate) async fn route(gateway: &Arc<Gateway>, request: Request<Incoming>) ->
             "use POST, GET or DELETE",
         )),
         (_, path) if path.starts_with(admin::PREFIX) => admin::handle(gateway, request).await,
+        (_, metrics::PATH) => metrics::handle(gateway, request).await,
         (&Method::GET, "/health" | "/health/live") => {
             wire::json(StatusCode::OK, &br#"{"status":"ok"}"#[..])
         }

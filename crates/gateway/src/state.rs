@@ -20,11 +20,15 @@ use hangar_projection::{
 use serde_json::value::RawValue;
 use tokio::sync::watch;
 
+use crate::audit::Audit;
 use crate::backend::BackendUpstream;
 use crate::error::Error;
+use crate::limits::Limits;
+use crate::metrics::Metrics;
 use crate::passthrough::{Kind, Listings};
 use crate::session::Sessions;
 use crate::stats::Stats;
+use crate::tls::TlsListener;
 use crate::upstream::{Upstream, Upstreams};
 
 /// Tunables of the data plane, with their defaults.
@@ -66,6 +70,10 @@ pub(crate) struct Snapshot {
     pub(crate) policy: Arc<Policy>,
     pub(crate) authenticator: Arc<Authenticator>,
     pub(crate) upstreams: Upstreams,
+    /// Rate limits and back-end concurrency limits (`limits.rs`).
+    pub(crate) limits: Arc<Limits>,
+    /// The gateway's metrics (one for the gateway's life, shared by every snapshot).
+    pub(crate) metrics: Arc<Metrics>,
     /// Moves on every swap; part of the surface cache key.
     pub(crate) generation: u64,
 }
@@ -171,6 +179,10 @@ impl GatewayBuilder {
                 .withdrawals()
                 .map(|w| (w.server, w.pattern, w.tenant)),
         )?;
+        let builder_dir = match &self.overlays {
+            OverlaySource::Dir(dir) => dir.clone(),
+            OverlaySource::Memory => None,
+        };
         let overlays = match self.overlays {
             OverlaySource::Memory => Overlays::new(withdrawals, MemoryOverlayStore::new())?,
             OverlaySource::Dir(dir) => {
@@ -181,6 +193,12 @@ impl GatewayBuilder {
                 Overlays::new(withdrawals, RedbOverlayStore::open(&dir)?)?
             }
         };
+        // The audit log: `audit.path`, else `audit.jsonl` in the data directory.
+        let audit = Audit::open(config.audit.as_ref(), || {
+            builder_dir
+                .or_else(|| config.data_dir.clone())
+                .or_else(default_data_dir)
+        })?;
         let authenticator =
             Authenticator::new(&config.auth, HttpClient::new(self.options.identity_timeout))?;
         // Registered back ends (tests) first; every other server gets the real transport.
@@ -196,11 +214,17 @@ impl GatewayBuilder {
                 );
             }
         }
+        // The TLS listener's certificate, key and client verifier (files read now).
+        let tls = TlsListener::new(&config, &authenticator)?;
+        let limits = Arc::new(Limits::new(&config, None));
+        let metrics = Arc::new(Metrics::new());
         let snapshot = Snapshot {
             config: Arc::new(config),
             policy: Arc::new(policy),
             authenticator: Arc::new(authenticator),
             upstreams,
+            limits,
+            metrics: Arc::clone(&metrics),
             generation: 0,
         };
         Ok(Gateway {
@@ -221,8 +245,11 @@ impl GatewayBuilder {
             registered: self.upstreams,
             stopped: Mutex::default(),
             stats: Stats::default(),
+            metrics,
             reload_lock: tokio::sync::Mutex::new(()),
             serving: AtomicBool::new(false),
+            tls,
+            audit,
         })
     }
 }
@@ -279,12 +306,18 @@ pub struct Gateway {
     pub(crate) registered: Upstreams,
     /// Back ends stopped through the admin API: their tools are on no surface.
     pub(crate) stopped: Mutex<HashSet<String>>,
-    /// Counters for `GET /api/admin/stats`.
+    /// Per-tool and per-tenant counts for `GET /api/admin/stats`.
     pub(crate) stats: Stats,
+    /// The Prometheus metrics (`metrics.rs`); built once, they survive reloads.
+    pub(crate) metrics: Arc<Metrics>,
     /// One reload / start / stop at a time.
     pub(crate) reload_lock: tokio::sync::Mutex<()>,
     /// `serve` started the back ends (a reload starts the new ones then).
     pub(crate) serving: AtomicBool,
+    /// The TLS configuration in place (reload swaps it), `None`: plain HTTP.
+    pub(crate) tls: Option<TlsListener>,
+    /// The audit log (`audit.rs`); off unless `audit.enabled`.
+    pub(crate) audit: Audit,
 }
 
 /// Surfaces cached at most; past it the cache starts over (it refills on demand).
@@ -540,6 +573,9 @@ impl Gateway {
         raw.insert(server.to_owned(), by_name);
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         for (name, servers) in catalog.collisions() {
+            if current.catalog.colliding_servers(name).is_none() {
+                self.audit.collision(name, &servers);
+            }
             tracing::warn!(
                 tool = name,
                 ?servers,

@@ -1,13 +1,16 @@
-//! Counters kept for `GET /api/admin/stats` (and a future metrics endpoint): atomics and
-//! two small maps behind a mutex; no metrics dependency.
+//! `GET /api/admin/stats`: the gateway's counters since it started. The totals are the
+//! metrics' own counters (`metrics.rs`: one source of truth for `/metrics` and this
+//! answer); the per-tool and per-tenant counts, which `/metrics` does not keep (tool and
+//! tenant labels would be unbounded), live here.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::PoisonError;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock};
 use std::time::Instant;
 
 use serde::Serialize;
+
+use crate::metrics::{Endpoint, Metrics};
 
 /// Distinct tools / tenants counted at most; past it new names count under `"(other)"`.
 const MAX_KEYS: usize = 10_000;
@@ -15,27 +18,44 @@ const MAX_KEYS: usize = 10_000;
 #[derive(Debug)]
 pub(crate) struct Stats {
     started: Instant,
-    requests: AtomicU64,
-    tool_calls: AtomicU64,
-    denials: AtomicU64,
-    reloads_ok: AtomicU64,
-    reloads_failed: AtomicU64,
-    per: Mutex<PerName>,
+    tools: NameCounts,
+    tenants: NameCounts,
 }
 
+/// Counts by name: a read lock and an atomic add for a name seen before (the usual
+/// case), the write lock only to add a name.
 #[derive(Debug, Default)]
-struct PerName {
-    tools: BTreeMap<String, u64>,
-    tenants: BTreeMap<String, u64>,
+struct NameCounts {
+    counts: RwLock<HashMap<Box<str>, AtomicU64>>,
 }
 
-fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
-    if let Some(count) = map.get_mut(key) {
-        *count += 1;
-    } else if map.len() < MAX_KEYS {
-        map.insert(key.to_owned(), 1);
-    } else {
-        *map.entry("(other)".to_owned()).or_default() += 1;
+impl NameCounts {
+    fn bump(&self, name: &str) {
+        {
+            let counts = self.counts.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(count) = counts.get(name) {
+                count.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+        let mut counts = self.counts.write().unwrap_or_else(PoisonError::into_inner);
+        let name = if counts.len() < MAX_KEYS || counts.contains_key(name) {
+            name
+        } else {
+            "(other)"
+        };
+        counts
+            .entry(name.into())
+            .or_default()
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn report(&self) -> BTreeMap<String, u64> {
+        let counts = self.counts.read().unwrap_or_else(PoisonError::into_inner);
+        counts
+            .iter()
+            .map(|(name, count)| (name.to_string(), count.load(Ordering::Relaxed)))
+            .collect()
     }
 }
 
@@ -43,60 +63,31 @@ impl Default for Stats {
     fn default() -> Self {
         Self {
             started: Instant::now(),
-            requests: AtomicU64::new(0),
-            tool_calls: AtomicU64::new(0),
-            denials: AtomicU64::new(0),
-            reloads_ok: AtomicU64::new(0),
-            reloads_failed: AtomicU64::new(0),
-            per: Mutex::default(),
+            tools: NameCounts::default(),
+            tenants: NameCounts::default(),
         }
     }
 }
 
 impl Stats {
-    /// One HTTP request on `/mcp`.
-    pub(crate) fn request(&self) {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// One `tools/call` routed to a back end (`tenant`: the caller's, `None` anonymous).
+    /// One `tools/call` forwarded to a back end: `tool` is the back end's tool name,
+    /// `tenant` the caller's (`None`: no tenant).
     pub(crate) fn tool_call(&self, tool: &str, tenant: Option<&str>) {
-        self.tool_calls.fetch_add(1, Ordering::Relaxed);
-        let mut per = self.per.lock().unwrap_or_else(PoisonError::into_inner);
-        bump(&mut per.tools, tool);
-        bump(&mut per.tenants, tenant.unwrap_or("(none)"));
+        self.tools.bump(tool);
+        self.tenants.bump(tenant.unwrap_or("(none)"));
     }
 
-    /// One hidden-existence answer (`Unknown tool`: unknown, denied or withdrawn).
-    pub(crate) fn denial(&self) {
-        self.denials.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn reload(&self, ok: bool) {
-        let counter = if ok {
-            &self.reloads_ok
-        } else {
-            &self.reloads_failed
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn reloads_failed(&self) -> u64 {
-        self.reloads_failed.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn report(&self) -> StatsReport {
-        let per = self.per.lock().unwrap_or_else(PoisonError::into_inner);
+    pub(crate) fn report(&self, metrics: &Metrics) -> StatsReport {
         StatsReport {
             uptime_seconds: self.started.elapsed().as_secs(),
-            requests_total: self.requests.load(Ordering::Relaxed),
-            tool_calls_total: self.tool_calls.load(Ordering::Relaxed),
-            tool_calls_by_tool: per.tools.clone(),
-            tool_calls_by_tenant: per.tenants.clone(),
-            denials: self.denials.load(Ordering::Relaxed),
+            requests_total: metrics.requests(Endpoint::Mcp),
+            tool_calls_total: metrics.tool_calls(),
+            tool_calls_by_tool: self.tools.report(),
+            tool_calls_by_tenant: self.tenants.report(),
+            denials: metrics.tool_denials(),
             reloads: Reloads {
-                ok: self.reloads_ok.load(Ordering::Relaxed),
-                failed: self.reloads_failed.load(Ordering::Relaxed),
+                ok: metrics.reloads_ok(),
+                failed: metrics.reloads_failed(),
             },
         }
     }
@@ -118,4 +109,25 @@ pub(crate) struct StatsReport {
 struct Reloads {
     ok: u64,
     failed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_past_the_limit_count_under_other() {
+        let counts = NameCounts::default();
+        for i in 0..MAX_KEYS {
+            counts.bump(&format!("tool-{i}"));
+        }
+        counts.bump("tool-0");
+        counts.bump("one-too-many");
+        counts.bump("another");
+        let report = counts.report();
+        assert_eq!(report.len(), MAX_KEYS + 1);
+        assert_eq!(report["tool-0"], 2);
+        assert_eq!(report["(other)"], 2);
+        assert!(!report.contains_key("another"));
+    }
 }

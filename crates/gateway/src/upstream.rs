@@ -11,6 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use hangar_mcp::transport::TraceContext;
 use hangar_mcp::{ErrorObject, Notification};
 use serde_json::value::RawValue;
 use tokio::sync::broadcast;
@@ -105,6 +106,18 @@ pub trait Upstream: Send + Sync + 'static {
         method: &'a str,
         params: Option<&'a RawValue>,
     ) -> BoxFuture<'a, Result<UpstreamReply, UpstreamError>>;
+
+    /// Sends one request carrying the gateway hop's W3C trace context (`traceparent`,
+    /// `tracestate`). Default: [`Upstream::request`], the context is not sent.
+    fn request_traced<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<&'a RawValue>,
+        trace: &'a TraceContext,
+    ) -> BoxFuture<'a, Result<UpstreamReply, UpstreamError>> {
+        let _ = trace;
+        self.request(method, params)
+    }
 
     /// The back end's tools, each the raw tool object of its `tools/list` (all pages).
     fn list_tools(&self) -> BoxFuture<'_, Result<Vec<Box<RawValue>>, UpstreamError>>;
@@ -301,6 +314,8 @@ pub struct Received {
     pub method: String,
     /// The params, as raw JSON text (`None` when absent).
     pub params: Option<String>,
+    /// The `traceparent` the gateway sent with it (`None`: sent untraced).
+    pub traceparent: Option<String>,
 }
 
 /// An in-memory back end for tests: serves a tool list (replaceable with
@@ -322,6 +337,7 @@ pub struct FakeUpstream {
     templates: Arc<Mutex<Vec<String>>>,
     received: Arc<Mutex<Vec<Received>>>,
     notifications: broadcast::Sender<Notification>,
+    call_delay: std::time::Duration,
 }
 
 impl FakeUpstream {
@@ -339,7 +355,15 @@ impl FakeUpstream {
             templates: Arc::default(),
             received: Arc::default(),
             notifications: broadcast::channel(16).0,
+            call_delay: std::time::Duration::ZERO,
         }
+    }
+
+    /// Answers each `tools/call` only after `delay` (a slow back end; recorded at once).
+    #[must_use]
+    pub fn with_call_delay(mut self, delay: std::time::Duration) -> Self {
+        self.call_delay = delay;
+        self
     }
 
     /// Replaces the tool list and announces `notifications/tools/list_changed`.
@@ -424,6 +448,40 @@ impl FakeUpstream {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Records and answers one request (see [`Upstream::request`]).
+    fn respond<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<&'a RawValue>,
+        traceparent: Option<String>,
+    ) -> BoxFuture<'a, Result<UpstreamReply, UpstreamError>> {
+        self.record(method, params, traceparent);
+        let reply = self.answer(method, params);
+        let delay = if method == "tools/call" {
+            self.call_delay
+        } else {
+            std::time::Duration::ZERO
+        };
+        Box::pin(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            Ok(reply)
+        })
+    }
+
+    /// Records a request (the catalog fetches of prompts, resources and templates are
+    /// not recorded, like `list_tools`: `received` is what callers caused).
+    fn record(&self, method: &str, params: Option<&RawValue>, traceparent: Option<String>) {
+        if !method.ends_with("/list") {
+            lock(&self.received).push(Received {
+                method: method.to_owned(),
+                params: params.map(|p| p.get().to_owned()),
+                traceparent,
+            });
+        }
     }
 
     /// Every request received so far, oldest first (list fetches excepted).
@@ -533,16 +591,16 @@ impl Upstream for FakeUpstream {
         method: &'a str,
         params: Option<&'a RawValue>,
     ) -> BoxFuture<'a, Result<UpstreamReply, UpstreamError>> {
-        // The catalog fetches (prompts, resources, templates) are not recorded, like
-        // `list_tools`: `received` is what callers caused.
-        if !method.ends_with("/list") {
-            lock(&self.received).push(Received {
-                method: method.to_owned(),
-                params: params.map(|p| p.get().to_owned()),
-            });
-        }
-        let reply = self.answer(method, params);
-        Box::pin(async move { Ok(reply) })
+        self.respond(method, params, None)
+    }
+
+    fn request_traced<'a>(
+        &'a self,
+        method: &'a str,
+        params: Option<&'a RawValue>,
+        trace: &'a TraceContext,
+    ) -> BoxFuture<'a, Result<UpstreamReply, UpstreamError>> {
+        self.respond(method, params, Some(trace.traceparent.to_string()))
     }
 
     fn list_tools(&self) -> BoxFuture<'_, Result<Vec<Box<RawValue>>, UpstreamError>> {

@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use hangar_identity::WireAnswer;
 use hangar_mcp::{ErrorCode, ErrorObject, ErrorResponse, Id};
-use http::header::{CONTENT_TYPE, HeaderValue};
+use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
@@ -44,7 +44,19 @@ pub(crate) enum Failure {
         id: Option<Id>,
         error: ErrorObject,
     },
+    /// Over a rate limit (`limits.rs`): `429` with `Retry-After: <seconds>`; on `/mcp` a
+    /// JSON-RPC error `-32029` under `id` (`null` when the body was not read yet) with
+    /// `data: {"retryAfterSeconds", "scope"}`, elsewhere `{"error": "rate_limited", …}`.
+    RateLimited {
+        scope: &'static str,
+        retry_after: u64,
+        jsonrpc: bool,
+        id: Option<Id>,
+    },
 }
+
+/// The JSON-RPC error code of a rate-limited request (implementation-defined range).
+pub(crate) const RATE_LIMITED_CODE: i64 = -32029;
 
 impl Failure {
     pub(crate) fn http(
@@ -83,6 +95,45 @@ impl Failure {
             status: StatusCode::OK,
             id,
             error,
+        }
+    }
+
+    /// Over a rate limit: see [`Failure::RateLimited`].
+    pub(crate) fn rate_limited(
+        scope: &'static str,
+        retry_after: u64,
+        jsonrpc: bool,
+        id: Option<Id>,
+    ) -> Self {
+        Self::RateLimited {
+            scope,
+            retry_after,
+            jsonrpc,
+            id,
+        }
+    }
+
+    /// A back end at its `max_concurrency`: HTTP 200, JSON-RPC `-32000 Back end busy`,
+    /// naming the back end only when `server` is given (egress; front_door hides it).
+    pub(crate) fn backend_busy(id: Id, server: Option<&str>) -> Self {
+        let (message, data) = match server {
+            Some(server) => (
+                format!("Back end busy: {server}"),
+                serde_json::json!({"backend": server, "reason": "busy"}),
+            ),
+            None => (
+                "Back end busy".to_owned(),
+                serde_json::json!({"reason": "busy"}),
+            ),
+        };
+        Self::Rpc {
+            status: StatusCode::OK,
+            id: Some(id),
+            error: ErrorObject {
+                code: -32000,
+                message,
+                data: RawValue::from_string(data.to_string()).ok(),
+            },
         }
     }
 
@@ -132,6 +183,30 @@ pub(crate) fn answer(failure: Failure) -> Response<Body> {
             rpc_error(status, id, error.to_error_object())
         }
         Failure::Rpc { status, id, error } => rpc_error(status, id, error),
+        Failure::RateLimited {
+            scope,
+            retry_after,
+            jsonrpc,
+            id,
+        } => {
+            let mut response = if jsonrpc {
+                let data = serde_json::json!({"retryAfterSeconds": retry_after, "scope": scope});
+                let error = ErrorObject {
+                    code: RATE_LIMITED_CODE,
+                    message: "Rate limit exceeded".to_owned(),
+                    data: RawValue::from_string(data.to_string()).ok(),
+                };
+                rpc_error(StatusCode::TOO_MANY_REQUESTS, id, error)
+            } else {
+                let message = format!("rate limit exceeded ({scope}); retry after {retry_after} s");
+                let body = serde_json::json!({"error": "rate_limited", "message": message});
+                json(StatusCode::TOO_MANY_REQUESTS, body.to_string().into_bytes())
+            };
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+        }
     }
 }
 
@@ -261,6 +336,19 @@ pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>) -> Response<Body>
     response
 }
 
+/// A text document of `content_type` (the metrics exposition).
+pub(crate) fn text(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Body> {
+    let mut response = json(status, body);
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
 /// The identity crate's answer (metadata document), as a response.
 pub(crate) fn identity(answer: WireAnswer) -> Response<Body> {
     answer.into_response().map(BodyExt::boxed)
@@ -301,6 +389,23 @@ mod tests {
         assert_eq!(
             body(response).await,
             r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32603,"message":"Back-end error: back end unreachable","data":{"backend":"payments","reason":"unreachable"}}}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn rate_limited_is_429_with_retry_after() {
+        let response = answer(Failure::rate_limited("tenant", 3, true, None));
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[RETRY_AFTER], "3");
+        assert_eq!(
+            body(response).await,
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32029,"message":"Rate limit exceeded","data":{"retryAfterSeconds":3,"scope":"tenant"}}}"#
+        );
+        let admin = answer(Failure::rate_limited("source", 1, false, None));
+        assert_eq!(admin.headers()[RETRY_AFTER], "1");
+        assert_eq!(
+            body(admin).await,
+            r#"{"error":"rate_limited","message":"rate limit exceeded (source); retry after 1 s"}"#
         );
     }
 

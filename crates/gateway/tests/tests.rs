@@ -1,9 +1,12 @@
 //! The gateway over a real listener on 127.0.0.1:0, against an in-memory back end.
 
 mod admin;
+mod limits;
+mod metrics;
 mod passthrough;
 mod reload;
 mod support;
+mod tls;
 
 use hangar_gateway::Options;
 use hangar_projection::WithdrawalKey;

@@ -9,6 +9,7 @@ See _client_common.py for subcommands and output.
 
 from __future__ import annotations
 
+import ssl
 import sys
 from typing import Any
 
@@ -24,6 +25,19 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 def extra(parser: Any) -> None:
     parser.add_argument("--mode", default="auto", help="auto | legacy | 2026-07-28")
+    parser.add_argument("--cafile", help="https: trust only this PEM CA bundle")
+    parser.add_argument("--cert", help="https: client certificate (PEM) to present")
+    parser.add_argument("--key", help="https: the client certificate's private key (PEM)")
+
+
+def tls_verify(args: Any) -> Any:
+    """httpx's `verify`: the system's CAs, or an SSL context with --cafile and --cert/--key."""
+    if args.cafile is None and args.cert is None:
+        return True
+    context = ssl.create_default_context(cafile=args.cafile)
+    if args.cert is not None:
+        context.load_cert_chain(args.cert, args.key)
+    return context
 
 
 def dump(model: Any) -> Any:
@@ -37,7 +51,11 @@ async def run() -> None:
         if args.command == "listen" and isinstance(message, types.ServerNotification):
             out(notification_json(dump(message)))
 
-    http = httpx2.AsyncClient(headers=args.headers, timeout=httpx2.Timeout(args.timeout, read=max(args.timeout, 300)))
+    http = httpx2.AsyncClient(
+        headers=args.headers,
+        timeout=httpx2.Timeout(args.timeout, read=max(args.timeout, 300)),
+        verify=tls_verify(args),
+    )
     async with http:
         transport = streamable_http_client(args.url, http_client=http)
         client = Client(

@@ -37,10 +37,8 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// `/api/admin/…`: every method, every path.
 pub(crate) async fn handle(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
-    match run(gateway, request).await {
-        Ok(response) => response,
-        Err(failure) => wire::answer(failure),
-    }
+    // Inside the audit scope (request id, log), when the audit log is on.
+    audit::answer(gateway, request, |request| run(gateway, request)).await
 }
 
 /// What an admin path names.
@@ -240,7 +238,10 @@ async fn run(
             allow(&snapshot, &caller, Permission::ConfigReload, None)?;
             drop(snapshot);
             let outcome = gateway.reload().await;
-            audit::admin(&caller, "reload", "*", "*", None);
+            match &outcome {
+                Ok(_) => audit::admin(&caller, "reload", "*", "*", None),
+                Err(error) => audit::admin_failed(&caller, "reload", error.audit_reason()),
+            }
             match outcome {
                 Ok(changed) => Ok(wire::document(&serde_json::json!({
                     "reloaded": true,
@@ -251,27 +252,21 @@ async fn run(
         }
         Route::Stats => {
             allow(&snapshot, &caller, Permission::Read, None)?;
-            Ok(wire::document(&gateway.stats.report()))
+            Ok(wire::document(&gateway.stats.report(&snapshot.metrics)))
         }
     }
 }
 
 /// RBAC: `permission` on `tenant` (`None`: a global action).
-fn allow(
+pub(crate) fn allow(
     snapshot: &Snapshot,
     caller: &CallerIdentity,
     permission: Permission,
     tenant: Option<&str>,
 ) -> Result<(), Failure> {
     authorize(caller, permission, tenant).map_err(|rejection| {
-        tracing::info!(
-            target: audit::TARGET,
-            kind = "admin",
-            verdict = "deny",
-            subject = %caller.subject,
-            permission = permission.as_str(),
-            tenant,
-        );
+        audit::admin_denied(caller, permission.as_str(), tenant);
+        snapshot.metrics.auth_refused(&rejection);
         wire::refused(&snapshot.authenticator, &rejection)
     })
 }
@@ -387,10 +382,13 @@ fn withdraw(
     let key = WithdrawalKey::new(server, tool, tenant.as_deref());
     // Written to the store first; the epoch moves before `withdraw` returns, so the
     // next tools/list (and every open stream) sees it before this answer is sent.
-    gateway
+    let outcome = gateway
         .overlays()
         .withdraw(&key, &caller.subject)
         .map_err(|error| wire::store_failure(&error))?;
+    if outcome.changed() {
+        snapshot.metrics.withdrawal_change(true);
+    }
     audit::admin(caller, "withdraw", server, tool, tenant.as_deref());
     Ok(wire::document(&Withdrawn {
         withdrawn: true,
@@ -421,6 +419,9 @@ fn restore(
         .overlays()
         .restore(&key)
         .map_err(|error| wire::store_failure(&error))?;
+    if outcome.removed() {
+        snapshot.metrics.withdrawal_change(false);
+    }
     audit::admin(caller, "restore", server, tool, tenant.as_deref());
     let still = outcome.still_withdrawn_by();
     let message = still.map(|by| {
@@ -467,17 +468,22 @@ fn withdrawals(gateway: &Gateway) -> Response<Body> {
 }
 
 #[derive(Debug, Serialize)]
-struct ServerLine<'a> {
+pub(crate) struct ServerLine<'a> {
     id: &'a str,
-    state: &'static str,
+    /// `ready`, `starting`, `degraded`, `down` or `stopped`.
+    pub(crate) state: &'static str,
     transport: &'static str,
     description: Option<&'a str>,
     /// `None` until the back end's tools were listed once.
-    tool_count: Option<usize>,
+    pub(crate) tool_count: Option<usize>,
     last_error: Option<String>,
 }
 
-fn server_line<'a>(gateway: &Gateway, snapshot: &'a Snapshot, server: &'a str) -> ServerLine<'a> {
+pub(crate) fn server_line<'a>(
+    gateway: &Gateway,
+    snapshot: &'a Snapshot,
+    server: &'a str,
+) -> ServerLine<'a> {
     let config = snapshot.config.server(server);
     let upstream = snapshot.upstreams.get(server);
     let tools = gateway.tools();

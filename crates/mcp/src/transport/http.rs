@@ -137,12 +137,13 @@ impl HttpTransport {
         &self,
         method: &str,
         params: Option<&RawValue>,
+        trace: Option<&super::TraceContext>,
     ) -> Result<Reply, TransportError> {
         let inner = self.inner()?;
         let id = self.shared.next_id();
         match tokio::time::timeout(
             self.shared.request_timeout,
-            inner.request(id, method, params),
+            inner.request(id, method, params, trace),
         )
         .await
         {
@@ -190,15 +191,19 @@ impl HttpInner {
         id: i64,
         method: &str,
         params: Option<&RawValue>,
+        trace: Option<&super::TraceContext>,
     ) -> Result<Reply, TransportError> {
         let mut session = self.session().await?;
         let mut renewed_session = false;
         let mut renewed_token = false;
         loop {
-            let body = encode_request(id, method, params, session.version)
+            let body = encode_traced(id, method, params, session.version, trace)
                 .map_err(|r| self.unsendable(r))?;
-            let headers =
+            let mut headers =
                 mcp_headers(method, params, session.version).map_err(|r| self.unsendable(r))?;
+            if let Some(trace) = trace {
+                trace_headers(trace, &mut headers);
+            }
             match self.post(body, Some(&session), headers, Some(id)).await? {
                 Outcome::Reply(reply, _) => return Ok(reply),
                 Outcome::Accepted => {
@@ -396,8 +401,20 @@ fn encode_request(
     params: Option<&RawValue>,
     version: ProtocolVersion,
 ) -> Result<Vec<u8>, String> {
+    encode_traced(id, method, params, version, None)
+}
+
+/// [`encode_request`] with a trace context: for 2026-07-28 it joins the other `_meta`
+/// members (older versions get it in headers only, see [`trace_headers`]).
+fn encode_traced(
+    id: i64,
+    method: &str,
+    params: Option<&RawValue>,
+    version: ProtocolVersion,
+    trace: Option<&super::TraceContext>,
+) -> Result<Vec<u8>, String> {
     let params = if version.is_stateless() {
-        Some(with_meta(params)?)
+        Some(with_meta(params, trace)?)
     } else {
         params.map(RawValue::to_owned)
     };
@@ -406,28 +423,32 @@ fn encode_request(
     Ok(out)
 }
 
-/// `params` with the 2026-07-28 `_meta` keys merged in.
-pub(crate) fn with_meta(params: Option<&RawValue>) -> Result<Box<RawValue>, String> {
-    use std::collections::BTreeMap;
-    let text = params.map_or("{}", RawValue::get);
-    let mut object: BTreeMap<&str, &RawValue> =
-        serde_json::from_str(text).map_err(|e| format!("params must be an object: {e}"))?;
-    let mut meta: BTreeMap<&str, &RawValue> = match object.remove("_meta") {
-        Some(raw) => serde_json::from_str(raw.get())
-            .map_err(|e| format!("params._meta must be an object: {e}"))?,
-        None => BTreeMap::new(),
-    };
+/// The `traceparent` and `tracestate` headers of a traced request.
+fn trace_headers(trace: &super::TraceContext, headers: &mut HeaderMap) {
+    if let Ok(value) = HeaderValue::from_str(&trace.traceparent.to_string()) {
+        headers.insert(HeaderName::from_static("traceparent"), value);
+    }
+    if let Some(Ok(value)) = trace.tracestate.as_deref().map(HeaderValue::from_str) {
+        headers.insert(HeaderName::from_static("tracestate"), value);
+    }
+}
+
+/// `params` with the 2026-07-28 `_meta` keys (and the trace context's) merged in.
+pub(crate) fn with_meta(
+    params: Option<&RawValue>,
+    trace: Option<&super::TraceContext>,
+) -> Result<Box<RawValue>, String> {
     let own = client_meta();
-    let own: BTreeMap<&str, &RawValue> =
+    let own: std::collections::BTreeMap<&str, &RawValue> =
         serde_json::from_str(own.get()).map_err(|e| e.to_string())?;
-    meta.extend(own);
-    let meta = serde_json::to_string(&meta).map_err(|e| e.to_string())?;
-    let meta = RawValue::from_string(meta).map_err(|e| e.to_string())?;
-    let mut out: BTreeMap<&str, &RawValue> = BTreeMap::new();
-    out.insert("_meta", &meta);
-    out.extend(object);
-    let text = serde_json::to_string(&out).map_err(|e| e.to_string())?;
-    RawValue::from_string(text).map_err(|e| e.to_string())
+    let traced = trace
+        .map(super::TraceContext::meta_members)
+        .unwrap_or_default();
+    let members: Vec<(&str, &RawValue)> = own
+        .into_iter()
+        .chain(traced.iter().map(|(name, value)| (*name, &**value)))
+        .collect();
+    super::trace::merge_meta(params, &members)
 }
 
 fn client_meta() -> Box<RawValue> {

@@ -50,6 +50,7 @@ mod error;
 mod http;
 mod https;
 mod stdio;
+mod trace;
 
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -61,6 +62,7 @@ use serde_json::value::RawValue;
 use tokio::sync::broadcast;
 
 pub use error::TransportError;
+pub use trace::{TraceContext, TraceParent, parse_tracestate};
 
 use crate::jsonrpc::{ErrorObject, Notification};
 use crate::version::ProtocolVersion;
@@ -386,10 +388,32 @@ impl Backend {
         method: &str,
         params: Option<&RawValue>,
     ) -> Result<Reply, TransportError> {
+        self.send_request(method, params, None).await
+    }
+
+    /// [`request`](Self::request) carrying a W3C trace context to the back end: the
+    /// `traceparent` (and `tracestate`) HTTP headers, and for 2026-07-28 HTTP back ends and
+    /// every stdio back end also `params._meta.traceparent` (and `tracestate`), replacing
+    /// members of those names the params had.
+    pub async fn request_traced(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        trace: &TraceContext,
+    ) -> Result<Reply, TransportError> {
+        self.send_request(method, params, Some(trace)).await
+    }
+
+    async fn send_request(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        trace: Option<&TraceContext>,
+    ) -> Result<Reply, TransportError> {
         let shared = &self.inner.shared;
         let result = match &self.inner.transport {
-            Transport::Http(t) => t.request(method, params).await,
-            Transport::Stdio(t) => t.request(method, params).await,
+            Transport::Http(t) => t.request(method, params, trace).await,
+            Transport::Stdio(t) => t.request(method, params, trace).await,
         };
         if let Err(e) = &result {
             let state = match (shared.state(), &self.inner.transport) {

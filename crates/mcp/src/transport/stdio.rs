@@ -93,8 +93,13 @@ impl StdioTransport {
         &self,
         method: &str,
         params: Option<&RawValue>,
+        trace: Option<&super::TraceContext>,
     ) -> Result<Reply, TransportError> {
         let core = &self.core;
+        // The trace context rides in `params._meta` (stdio has no headers); params that
+        // are not an object go as they are.
+        let traced = trace.and_then(|trace| super::trace::with_trace(params, trace).ok());
+        let params = traced.as_deref().or(params);
         let id = core.shared.next_id();
         let call = async {
             let link = core.wait_ready().await?;

@@ -371,19 +371,28 @@ async fn auto_falls_back_to_initialize_when_discover_is_an_error() {
     assert!(ping.headers.get("mcp-session-id").is_none());
 }
 
+/// A stateless (2026-07-28) server: `server/discover` answers, every other request an
+/// empty result.
+fn stateless_server(seen: Seen) -> Answer {
+    let id = seen.body["id"].clone();
+    ready(match seen.body["method"].as_str() {
+        Some("server/discover") => json_answer(
+            result(
+                &id,
+                json!({"resultType": "complete", "supportedVersions": ["2026-07-28"], "capabilities": {}}),
+            ),
+            None,
+        ),
+        _ => json_answer(
+            result(&id, json!({"resultType": "complete", "content": []})),
+            None,
+        ),
+    })
+}
+
 #[tokio::test]
 async fn stateless_back_end_gets_discover_headers_and_meta_and_no_session() {
-    let server = Server::start(|seen: Seen| {
-        let id = seen.body["id"].clone();
-        ready(match seen.body["method"].as_str() {
-            Some("server/discover") => json_answer(
-                result(&id, json!({"resultType": "complete", "supportedVersions": ["2026-07-28"], "capabilities": {}})),
-                None,
-            ),
-            _ => json_answer(result(&id, json!({"resultType": "complete", "content": []})), None),
-        })
-    })
-    .await;
+    let server = Server::start(stateless_server).await;
     let backend = server.backend(ProtocolPreference::Auto);
     let params = raw(r#"{"name":"charge","arguments":{"amount":5},"_meta":{"progressToken":7}}"#);
     backend.request("tools/call", Some(&params)).await.unwrap();
@@ -948,4 +957,72 @@ async fn an_https_back_end_is_reached_with_its_ca_file_and_refused_without_it() 
     let error = misconfigured.request("tools/list", None).await.unwrap_err();
     assert!(matches!(error, TransportError::Config { .. }), "{error}");
     assert!(error.to_string().contains("no certificate"), "{error}");
+}
+
+fn trace_context() -> crate::transport::TraceContext {
+    crate::transport::TraceContext {
+        traceparent: crate::transport::TraceParent::parse(
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        )
+        .unwrap(),
+        tracestate: Some("rojo=00f067aa0ba902b7".into()),
+    }
+}
+
+#[tokio::test]
+async fn a_traced_request_to_a_session_back_end_carries_the_headers_only() {
+    let server = Server::start(session_server("2025-11-25", |seen| {
+        json_answer(result(&seen.body["id"], json!({"content": []})), None)
+    }))
+    .await;
+    let backend = server.backend(ProtocolPreference::Fixed(ProtocolVersion::V2025_11_25));
+    let params = raw(r#"{"name":"charge","arguments":{}}"#);
+    backend
+        .request_traced("tools/call", Some(&params), &trace_context())
+        .await
+        .unwrap();
+    let call = &server.posts("tools/call")[0];
+    assert_eq!(
+        call.headers["traceparent"],
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    );
+    assert_eq!(call.headers["tracestate"], "rojo=00f067aa0ba902b7");
+    // Params untouched (older versions carry the context in headers only).
+    assert!(!call.raw.contains("traceparent"), "{}", call.raw);
+    // The handshake and untraced requests carry none.
+    for seen in server.posts("initialize") {
+        assert!(seen.headers.get("traceparent").is_none());
+    }
+    backend.request("tools/call", Some(&params)).await.unwrap();
+    assert!(
+        server.posts("tools/call")[1]
+            .headers
+            .get("traceparent")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_traced_request_to_a_2026_back_end_carries_headers_and_meta() {
+    let server = Server::start(stateless_server).await;
+    let backend = server.backend(ProtocolPreference::Auto);
+    let params = raw(
+        r#"{"name":"charge","arguments":{"amount":5},"_meta":{"progressToken":7,"traceparent":"00-11111111111111111111111111111111-2222222222222222-01"}}"#,
+    );
+    backend
+        .request_traced("tools/call", Some(&params), &trace_context())
+        .await
+        .unwrap();
+    let call = &server.posts("tools/call")[0];
+    let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    assert_eq!(call.headers["traceparent"], traceparent);
+    let meta = &call.body["params"]["_meta"];
+    assert_eq!(meta["traceparent"], traceparent, "{meta}");
+    assert_eq!(meta["tracestate"], "rojo=00f067aa0ba902b7");
+    assert_eq!(meta["progressToken"], 7);
+    assert_eq!(
+        meta["io.modelcontextprotocol/protocolVersion"],
+        "2026-07-28"
+    );
+    assert_eq!(call.body["params"]["arguments"], json!({"amount": 5}));
 }

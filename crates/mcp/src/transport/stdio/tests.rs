@@ -5,7 +5,10 @@ use std::time::Duration;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::transport::{Backend, BackendConfig, BackendKind, BackendState, Reply, TransportError};
+use crate::transport::{
+    Backend, BackendConfig, BackendKind, BackendState, Reply, TraceContext, TraceParent,
+    TransportError,
+};
 use crate::version::ProtocolVersion;
 
 /// Newline-delimited JSON-RPC: initialize (answers 2025-06-18), two tools/list pages, and
@@ -40,7 +43,7 @@ for line in sys.stdin:
         elif name == "crash":
             sys.exit(3)
         else:
-            send({"jsonrpc": "2.0", "id": mid, "result": {"echo": p.get("arguments"), "pid": os.getpid()}})
+            send({"jsonrpc": "2.0", "id": mid, "result": {"echo": p.get("arguments"), "meta": p.get("_meta"), "pid": os.getpid()}})
     elif mid is not None:
         send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32601, "message": "Method not found"}})
 "#;
@@ -289,4 +292,35 @@ async fn dropping_the_last_handle_kills_the_child() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("child {pid} still running");
+}
+
+#[tokio::test]
+async fn a_traced_request_carries_the_context_in_meta() {
+    let backend = fixture();
+    let trace = TraceContext {
+        traceparent: TraceParent::parse("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+            .unwrap(),
+        tracestate: Some("rojo=1".into()),
+    };
+    let params = raw(r#"{"name":"echo","arguments":{"x":1},"_meta":{"progressToken":3}}"#);
+    let Reply::Result(result) = backend
+        .request_traced("tools/call", Some(&params), &trace)
+        .await
+        .unwrap()
+    else {
+        panic!("a result")
+    };
+    let result: Value = serde_json::from_str(result.get()).unwrap();
+    assert_eq!(
+        result["meta"],
+        serde_json::json!({
+            "progressToken": 3,
+            "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "tracestate": "rojo=1",
+        })
+    );
+    assert_eq!(result["echo"], serde_json::json!({"x": 1}));
+    // Untraced: the params go as they are.
+    assert_eq!(call(&backend, "echo").await.unwrap()["meta"], Value::Null);
+    backend.stop().await;
 }

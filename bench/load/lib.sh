@@ -1,0 +1,138 @@
+# Shared by bench/load/run.sh and bench/load/tenants.sh (sourced, from the repository
+# root): a work directory, the cleanup of everything started (by pid), /proc readers,
+# and starting the echo back end and the gateway. Builds the release binaries first.
+
+cargo build --release -p hangar-load -p mcp-hangar >&2
+BIN=target/release
+LOAD=$BIN/hangar-load
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+# The gateway's HS256 secret (from its environment; tokens from `mint`).
+SECRET="hangar-bench-hs256-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+export HANGAR_BENCH_JWT_SECRET=$SECRET
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hangar-load.XXXXXX")
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    if [[ -n ${KEEP_WORK:-} ]]; then
+        echo "logs kept in $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+
+# wait_line FILE: the first line of FILE once it has one (5 s at most).
+wait_line() {
+    local file=$1 i
+    for ((i = 0; i < 500; i++)); do
+        if [[ -s $file ]] && IFS= read -r line <"$file"; then
+            printf '%s\n' "$line"
+            return 0
+        fi
+        sleep 0.01
+    done
+    echo "no ready line in $file" >&2
+    return 1
+}
+
+# cpu_ticks PID: utime + stime of PID, in clock ticks.
+cpu_ticks() {
+    # Field 2 (comm) has no spaces for our binaries; utime/stime are fields 14 and 15.
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# kb FIELD PID: a /proc/PID/status field in kB.
+kb() {
+    awk -v f="$1:" '$1 == f {print $2}' "/proc/$2/status"
+}
+
+# ctx_switches PID: voluntary + involuntary context switches of all of PID's threads.
+ctx_switches() {
+    cat /proc/"$1"/task/*/status 2>/dev/null |
+        awk '$1 ~ /^(non)?voluntary_ctxt_switches:$/ {n += $2} END {print n + 0}'
+}
+
+# busy_ticks: CPU ticks the whole machine spent busy (all cores), from /proc/stat.
+busy_ticks() {
+    awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
+}
+
+field() { # field NAME LINE: the value of NAME=... in a RESULT line
+    sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
+}
+
+TCK=$(getconf CLK_TCK)
+
+# start_echo: starts mcp-echo-backend (BACKEND_THREADS threads); sets ECHO_PID, ECHO_URL.
+start_echo() {
+    $BIN/mcp-echo-backend --threads "${BACKEND_THREADS:-2}" >"$WORK/echo.out" 2>"$WORK/echo.err" &
+    ECHO_PID=$!
+    PIDS+=("$ECHO_PID")
+    ECHO_URL=$(wait_line "$WORK/echo.out" | sed -n 's/.*listening on //p')
+}
+
+# start_gateway CONFIG NAME: starts mcp-hangar on CONFIG (data and logs under
+# $WORK/NAME.*) and waits for /health/ready, then 1 s; sets GW_PID, GW_BASE, GW_URL.
+start_gateway() {
+    local config=$1 name=$2 i
+    $BIN/mcp-hangar --config "$config" --data-dir "$WORK/$name.data" serve --http --host 127.0.0.1 --port 0 \
+        >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    GW_PID=$!
+    PIDS+=("$GW_PID")
+    GW_BASE=$(wait_line "$WORK/$name.out" | sed -n 's/.*listening on //p')
+    GW_URL="$GW_BASE/mcp"
+    for ((i = 0; i < 500; i++)); do
+        [[ $(curl -s -o /dev/null -w '%{http_code}' "$GW_BASE/health/ready") == 200 ]] && break
+        sleep 0.01
+    done
+    sleep 1
+}
+
+# stop_pid PID: SIGTERM, wait for it, and forget it (cleanup will not signal it again).
+stop_pid() {
+    local kept=() pid
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    for pid in "${PIDS[@]}"; do
+        [[ $pid == "$1" ]] || kept+=("$pid")
+    done
+    PIDS=("${kept[@]}")
+}
+
+# config_head: the benchmark config up to the echo back end's member rules (front_door,
+# HS256 JWTs from `mint`, tenant from `tenant_id`); append the rules, indented 8.
+config_head() {
+    cat <<EOF
+tool_access:
+  mode: front_door
+auth:
+  enabled: true
+  allow_anonymous: false
+  jwt:
+    enabled: true
+    algorithm: HS256
+    secret: \${HANGAR_BENCH_JWT_SECRET}
+    issuer: hangar-bench
+    audience: mcp-hangar
+    tenant_claim: tenant_id
+mcp_servers:
+  echo:
+    mode: remote
+    endpoint: $ECHO_URL
+    description: "Echo back end of the load benchmark"
+    tool_access:
+      member:
+EOF
+}
+
+# mint SUB TENANT: an HS256 JWT for the gateway's config.
+mint() {
+    $LOAD mint-hs256 --secret "$SECRET" \
+        --claims "{\"sub\":\"$1\",\"tenant_id\":\"$2\",\"iss\":\"hangar-bench\",\"aud\":\"mcp-hangar\"}"
+}
