@@ -85,9 +85,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "docs (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
-step "pure crates: hangar-policy builds without default features; no runtime in policy, config or the codec"
+step "pure crates: hangar-policy builds without default features; no runtime in policy, config, the codec or the audit log"
 cargo build -p hangar-policy --no-default-features --locked --quiet
-for crate in hangar-policy hangar-config hangar-mcp; do
+for crate in hangar-policy hangar-config hangar-mcp hangar-audit; do
     if cargo tree -p "$crate" --edges normal --prefix none | grep -E '^(tokio|hyper|mio) '; then
         echo "$crate must not depend on tokio, hyper or mio" >&2
         exit 1

@@ -183,6 +183,8 @@ pub(crate) async fn within(
         return future.await;
     };
     let id = HeaderValue::from_str(&scope.request_id).ok();
+    // The request's log span (trace.rs) carries the same id, generated or given.
+    tracing::Span::current().record("request_id", &*scope.request_id);
     let mut response = SCOPE.scope(scope, future).await;
     if let Some(id) = id {
         response.headers_mut().insert(REQUEST_ID, id);
