@@ -1,27 +1,35 @@
 //! The fault matrix through the real `mcp-hangar` (front_door, one API-key tenant granted
-//! every tool): back ends that are down, slower than `timeout_seconds: 1`, answering
-//! garbage, or cutting an SSE answer mid-stream each give their caller a clear JSON-RPC
-//! error within a bounded time, while a second caller's calls to the healthy stdio demo
-//! back end keep succeeding without a stall; plus an oversized body (413) and malformed
-//! JSON (-32700) over raw HTTP.
+//! every tool): back ends that are down, slower than `timeout_seconds: 1`, hung (never
+//! answering), resetting the connection, answering garbage, cutting an SSE answer
+//! mid-stream or streaming forever without the answer each give their caller a clear
+//! JSON-RPC error within a bounded time, while a second caller's calls to the healthy
+//! stdio demo back end keep succeeding without a stall; plus an oversized body (413) and
+//! malformed JSON (-32700) over raw HTTP; an identity provider that is down at start or
+//! goes down mid-run; and a full disk under the overlay store.
 //!
 //! The faulty back ends are [`FaultBackend`]s: a few dozen lines of `std::net` HTTP/1.1
 //! that answer `initialize` and `tools/list` like an MCP server (2025-11-25, JSON
 //! answers, no session) and misbehave only on `tools/call`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::gateway::{Hangar, demo_command};
+use crate::gateway::{Hangar, demo_command, free_port, raw};
+use crate::harness::OidcProvider;
+use crate::support::binary;
 
-const CALLER_KEY: &str = "e2e-faults-caller-key-71c2d0";
-const HEALTHY_KEY: &str = "e2e-faults-healthy-key-0b93ae";
+pub(crate) const CALLER_KEY: &str = "e2e-faults-caller-key-71c2d0";
+pub(crate) const HEALTHY_KEY: &str = "e2e-faults-healthy-key-0b93ae";
+/// The environment [`config`] needs.
+pub(crate) const KEYS: [(&str, &str); 2] =
+    [("CALLER_KEY", CALLER_KEY), ("HEALTHY_KEY", HEALTHY_KEY)];
 /// How long a faulty call may take to come back as an error (the timeout is 1 s).
 const ERROR_BOUND: Duration = Duration::from_secs(5);
 /// How long one healthy call may take while the faults happen.
@@ -29,36 +37,50 @@ const HEALTHY_BOUND: Duration = Duration::from_secs(2);
 
 /// How a [`FaultBackend`] answers `tools/call`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fault {
-    /// Normally (`ok`).
+pub(crate) enum Fault {
+    /// Normally: the `text` argument back, else `ok`.
     None,
+    /// Normally, after 300 ms (so that calls overlap).
+    Delay,
     /// After 10 s (past the gateway's 1 s timeout).
     Slow,
+    /// Never: the request is read and the connection held open until the gateway closes it.
+    Hang,
+    /// The connection is reset (RST) as soon as the request has arrived, unanswered.
+    Reset,
     /// `200 application/json` with a body that is not JSON.
     Garbage,
     /// `200 text/event-stream`, half an event, then the connection is closed.
     CutStream,
+    /// `200 text/event-stream`, then keep-alive comments, notifications and answers to
+    /// other ids every 20 ms, never the answer, until the gateway closes the connection.
+    EndlessStream,
 }
 
 /// A tiny MCP-over-HTTP back end on 127.0.0.1 serving one tool, `<name>_op`.
-struct FaultBackend {
-    url: String,
+pub(crate) struct FaultBackend {
+    pub(crate) url: String,
     stop: Arc<AtomicBool>,
+    /// Hung and endless calls whose connection the gateway closed.
+    abandoned: Arc<AtomicUsize>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl FaultBackend {
-    fn start(tool: &'static str, fault: Fault) -> Self {
+    pub(crate) fn start(tool: &'static str, fault: Fault) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
         let url = format!("http://{}/mcp", listener.local_addr().expect("addr"));
         let stop = Arc::new(AtomicBool::new(false));
+        let abandoned = Arc::new(AtomicUsize::new(0));
         let flag = Arc::clone(&stop);
+        let counter = Arc::clone(&abandoned);
         let thread = std::thread::spawn(move || {
             while !flag.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        std::thread::spawn(move || serve(stream, tool, fault));
+                        let counter = Arc::clone(&counter);
+                        std::thread::spawn(move || serve(stream, tool, fault, &counter));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
@@ -68,6 +90,7 @@ impl FaultBackend {
         Self {
             url,
             stop,
+            abandoned,
             thread: Some(thread),
         }
     }
@@ -79,6 +102,18 @@ impl FaultBackend {
             let _ = thread.join();
         }
     }
+
+    /// Waits up to `within` until the gateway closed `count` hung or endless calls.
+    fn wait_abandoned(&self, count: usize, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while self.abandoned.load(Ordering::SeqCst) < count {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
 }
 
 impl Drop for FaultBackend {
@@ -87,10 +122,39 @@ impl Drop for FaultBackend {
     }
 }
 
+/// Whether the request waiting on `stream` is a `tools/call`, read without consuming it
+/// (so that closing the socket afterwards resets the connection).
+fn peek_is_call(stream: &TcpStream) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut buf = vec![0u8; 64 * 1024];
+    while Instant::now() < deadline {
+        let n = stream.peek(&mut buf).unwrap_or(0);
+        let text = String::from_utf8_lossy(&buf[..n]);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if body.len() >= length {
+                return body.contains("\"tools/call\"");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
 /// Answers one request on `stream` (every answer says `Connection: close`).
-fn serve(stream: TcpStream, tool: &str, fault: Fault) {
+fn serve(stream: TcpStream, tool: &str, fault: Fault, abandoned: &AtomicUsize) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    if fault == Fault::Reset && peek_is_call(&stream) {
+        // Unread bytes in the receive queue: closing now sends RST, not FIN.
+        drop(stream);
+        return;
+    }
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     if reader.read_line(&mut line).is_err() {
@@ -144,8 +208,20 @@ fn serve(stream: TcpStream, tool: &str, fault: Fault) {
         }]}),
         "tools/call" => {
             match fault {
-                Fault::None => {}
+                Fault::None | Fault::Reset => {}
+                Fault::Delay => std::thread::sleep(Duration::from_millis(300)),
                 Fault::Slow => std::thread::sleep(Duration::from_secs(10)),
+                Fault::Hang => {
+                    // Blocks until the gateway gives up on the call and closes the connection.
+                    let closed = match stream.read(&mut [0u8; 1]) {
+                        Ok(n) => n == 0,
+                        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+                    };
+                    if closed {
+                        abandoned.fetch_add(1, Ordering::SeqCst);
+                    }
+                    return;
+                }
                 Fault::Garbage => {
                     respond(
                         &mut stream,
@@ -169,8 +245,17 @@ fn serve(stream: TcpStream, tool: &str, fault: Fault) {
                     let _ = stream.shutdown(std::net::Shutdown::Both);
                     return;
                 }
+                Fault::EndlessStream => {
+                    if stream_forever(&mut stream, &id) {
+                        abandoned.fetch_add(1, Ordering::SeqCst);
+                    }
+                    return;
+                }
             }
-            json!({"content": [{"type": "text", "text": "ok"}], "isError": false})
+            let text = request["params"]["arguments"]["text"]
+                .as_str()
+                .unwrap_or("ok");
+            json!({"content": [{"type": "text", "text": text}], "isError": false})
         }
         _ => {
             let answer = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}});
@@ -192,6 +277,41 @@ fn serve(stream: TcpStream, tool: &str, fault: Fault) {
     );
 }
 
+/// An event stream that never carries the answer to `id`: a keep-alive comment, a
+/// progress notification and the answer to another id, every 20 ms, until a write fails
+/// (the gateway closed the connection: `true`) or 60 s passed (`false`).
+fn stream_forever(stream: &mut TcpStream, id: &Value) -> bool {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+                Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    if stream.write_all(head.as_bytes()).is_err() {
+        return true;
+    }
+    let other = json!(format!("not-{id}"));
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < Duration::from_secs(60) {
+        let events = format!(
+            ": keep-alive {n}\n\n\
+             event: message\ndata: {}\n\n\
+             event: message\ndata: {}\n\n",
+            json!({"jsonrpc": "2.0", "method": "notifications/progress",
+                   "params": {"progressToken": n, "progress": n}}),
+            json!({"jsonrpc": "2.0", "id": other, "result": {"n": n}}),
+        );
+        let chunk = format!("{:x}\r\n{events}\r\n", events.len());
+        if stream
+            .write_all(chunk.as_bytes())
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
+            return true;
+        }
+        n += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
 fn respond(stream: &mut TcpStream, status: &str, content_type: &str, body: &str) {
     let _ = write!(
         stream,
@@ -204,69 +324,103 @@ fn respond(stream: &mut TcpStream, status: &str, content_type: &str, body: &str)
 
 /// An HTTP answer to [`send`]: status, headers (lower-case names), body text.
 #[derive(Debug)]
-struct Answer {
-    status: u16,
-    headers: BTreeMap<String, String>,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
     }
 }
 
-/// One HTTP/1.1 POST of raw `body` bytes (written by a second thread, so an early answer
-/// is read even if the gateway stops reading).
-fn send(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Answer {
-    let rest = url.strip_prefix("http://").expect("an http:// url");
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+/// Writes `request` (head and body, by a second thread, so an early answer is read even
+/// if the gateway stops reading) to `authority` and reads until the gateway closes the
+/// connection; `Err` with what was read when that is not an HTTP answer (e.g. the
+/// connection was reset first).
+pub(crate) fn exchange(authority: &str, request: Vec<u8>) -> Result<Answer, String> {
     let mut stream = TcpStream::connect(authority).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("read timeout");
-    let mut head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\
-         Content-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
     let mut writer = stream.try_clone().expect("clone");
     let write = std::thread::spawn(move || {
-        let _ = writer.write_all(head.as_bytes());
-        let _ = writer.write_all(&body);
+        let _ = writer.write_all(&request);
     });
     let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
+    let read = stream.read_to_end(&mut response);
     let _ = write.join();
     let response = String::from_utf8_lossy(&response).into_owned();
     let (head, payload) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     let mut lines = head.lines();
     let status = lines
         .next()
-        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|l| l.strip_prefix("HTTP/1.1 "))
+        .and_then(|l| l.split_whitespace().next())
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"));
+        .ok_or_else(|| format!("not an HTTP response ({read:?}): {response:?}"))?;
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Answer {
+    Ok(Answer {
         status,
         headers,
         body: payload.to_owned(),
+    })
+}
+
+/// `url` as (authority, path).
+pub(crate) fn split_url(url: &str) -> (&str, &str) {
+    let rest = url.strip_prefix("http://").expect("an http:// url");
+    rest.split_at(rest.find('/').unwrap_or(rest.len()))
+}
+
+/// One HTTP/1.1 POST of raw `body` bytes with `headers`, `Host`, `Connection: close` and
+/// `Content-Length` (and no other header).
+pub(crate) fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Answer, String> {
+    let (authority, path) = split_url(url);
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
+    head.push_str("\r\n");
+    let mut request = head.into_bytes();
+    request.extend_from_slice(&body);
+    exchange(authority, request)
+}
+
+/// One HTTP/1.1 POST of raw `body` bytes declared `application/json`, as MCP clients send.
+pub(crate) fn send(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Answer {
+    let mut all = vec![
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json, text/event-stream"),
+    ];
+    all.extend_from_slice(headers);
+    post(url, &all, body).unwrap_or_else(|error| panic!("{error}"))
 }
 
 /// A 2026-07-28 (stateless) `tools/call` as the API key `key`; the answer and how long it took.
-fn call(url: &str, key: &str, tool: &str, arguments: &Value) -> (Answer, Duration) {
+pub(crate) fn call(url: &str, key: &str, tool: &str, arguments: &Value) -> (Answer, Duration) {
+    call_with_id(url, key, tool, arguments, &json!(11))
+}
+
+/// [`call`] with the JSON-RPC id `id`.
+pub(crate) fn call_with_id(
+    url: &str,
+    key: &str,
+    tool: &str,
+    arguments: &Value,
+    id: &Value,
+) -> (Answer, Duration) {
     let body = json!({
         "jsonrpc": "2.0",
-        "id": 11,
+        "id": id,
         "method": "tools/call",
         "params": {
             "name": tool,
@@ -288,7 +442,15 @@ fn call(url: &str, key: &str, tool: &str, arguments: &Value) -> (Answer, Duratio
     (answer, started.elapsed())
 }
 
-fn config(backends: &[(&str, &str)]) -> String {
+/// front_door with two API-key tenants (`CALLER_KEY` → tenant:a, `HEALTHY_KEY` →
+/// tenant:b; see [`KEYS`]) granted every tool of the stdio demo back end and of the
+/// remote `backends` (name, URL; `timeout_seconds: 1`).
+pub(crate) fn config(backends: &[(&str, &str)]) -> String {
+    config_with_auth("", backends)
+}
+
+/// [`config`] with more of the `auth` section (indented YAML lines).
+fn config_with_auth(auth: &str, backends: &[(&str, &str)]) -> String {
     let mut config = format!(
         r#"
 tool_access:
@@ -303,7 +465,7 @@ auth:
     - name: healthy-caller
       key: ${{HEALTHY_KEY}}
       tenant_id: "tenant:b"
-mcp_servers:
+{auth}mcp_servers:
   demo:
     mode: stdio
     command: {demo}
@@ -327,7 +489,7 @@ mcp_servers:
 }
 
 /// Waits until `key`'s tools/list shows every tool in `tools`.
-fn wait_for_tools(hangar: &Hangar, key: &str, tools: &[&str]) {
+pub(crate) fn wait_for_tools(hangar: &Hangar, key: &str, tools: &[&str]) {
     // Generous: a back end missed at start is retried after 1, 3, 7, 15 and 31 s.
     let deadline = Instant::now() + Duration::from_secs(45);
     loop {
@@ -405,6 +567,9 @@ fn faulty_back_ends_give_clear_errors_while_a_healthy_one_keeps_answering() {
     let slow = FaultBackend::start("slow_op", Fault::Slow);
     let garbage = FaultBackend::start("garbage_op", Fault::Garbage);
     let cut = FaultBackend::start("cut_op", Fault::CutStream);
+    let hang = FaultBackend::start("hang_op", Fault::Hang);
+    let reset = FaultBackend::start("reset_op", Fault::Reset);
+    let endless = FaultBackend::start("endless_op", Fault::EndlessStream);
     // A back end that never came up: nothing ever listened on its port.
     let never = format!("http://127.0.0.1:{}/mcp", crate::gateway::free_port());
     let hangar = Hangar::start(
@@ -414,10 +579,22 @@ fn faulty_back_ends_give_clear_errors_while_a_healthy_one_keeps_answering() {
             ("slow", &slow.url),
             ("garbage", &garbage.url),
             ("cut", &cut.url),
+            ("hang", &hang.url),
+            ("reset", &reset.url),
+            ("endless", &endless.url),
         ]),
-        &[("CALLER_KEY", CALLER_KEY), ("HEALTHY_KEY", HEALTHY_KEY)],
+        &KEYS,
     );
-    let all = ["echo", "down_op", "slow_op", "garbage_op", "cut_op"];
+    let all = [
+        "echo",
+        "down_op",
+        "slow_op",
+        "garbage_op",
+        "cut_op",
+        "hang_op",
+        "reset_op",
+        "endless_op",
+    ];
     wait_for_tools(&hangar, CALLER_KEY, &all);
     wait_for_tools(&hangar, HEALTHY_KEY, &all);
     // The "down" back end works, then goes away (nothing listens on its port any more).
@@ -433,7 +610,7 @@ fn faulty_back_ends_give_clear_errors_while_a_healthy_one_keeps_answering() {
     let healthy = healthy_caller(hangar.url.clone(), Arc::clone(&stop));
 
     // (tool, the reason in `data`, words the message must hold)
-    let cases: [(&str, &[&str], &str); 4] = [
+    let cases: [(&str, &[&str], &str); 7] = [
         ("down_op", &["unreachable"], "back end unreachable"),
         ("slow_op", &["timeout"], "back end timed out"),
         (
@@ -442,6 +619,10 @@ fn faulty_back_ends_give_clear_errors_while_a_healthy_one_keeps_answering() {
             "back end sent an invalid response",
         ),
         ("cut_op", &["closed"], "back end closed the connection"),
+        ("hang_op", &["timeout"], "back end timed out"),
+        ("reset_op", &["closed"], "back end closed the connection"),
+        // Keep-alives, notifications and other ids' answers do not hold the call open.
+        ("endless_op", &["timeout"], "back end timed out"),
     ];
     let mut report = Vec::new();
     for (tool, reasons, words) in cases {
@@ -449,7 +630,7 @@ fn faulty_back_ends_give_clear_errors_while_a_healthy_one_keeps_answering() {
         let (answer, took) = call(&hangar.url, CALLER_KEY, tool, &json!({}));
         report.push(format!("{tool}: {took:?} {}", answer.body.trim()));
         assert!(took < ERROR_BOUND, "{tool} took {took:?}: {answer:?}");
-        if tool == "slow_op" {
+        if ["slow_op", "hang_op", "endless_op"].contains(&tool) {
             // It is the configured timeout (1 s) that ended it.
             assert!(took >= Duration::from_millis(900), "{tool} took {took:?}");
         }
@@ -469,6 +650,16 @@ fn faulty_back_ends_give_clear_errors_while_a_healthy_one_keeps_answering() {
         );
         assert!(body.get("result").is_none(), "{tool}: {body}");
     }
+    // The gateway let go of the hung call and of the endless stream: it closed both
+    // connections (so nothing keeps reading, or buffering, an answer nobody waits for).
+    assert!(
+        hang.wait_abandoned(1, ERROR_BOUND),
+        "the hung call's connection stayed open"
+    );
+    assert!(
+        endless.wait_abandoned(1, ERROR_BOUND),
+        "the endless stream was still being read"
+    );
     // The slow call again, twice at once: each its own bounded error.
     let url = hangar.url.clone();
     let parallel: Vec<_> = (0..2)
@@ -512,10 +703,7 @@ fn faulty_back_ends_give_clear_errors_while_a_healthy_one_keeps_answering() {
 
 #[test]
 fn an_oversized_body_is_413_and_malformed_json_is_a_parse_error() {
-    let hangar = Hangar::start(
-        &config(&[]),
-        &[("CALLER_KEY", CALLER_KEY), ("HEALTHY_KEY", HEALTHY_KEY)],
-    );
+    let hangar = Hangar::start(&config(&[]), &KEYS);
     let auth = [("X-API-Key", CALLER_KEY)];
 
     // 10 MB of JSON (a tools/call whose argument is one long string).
@@ -553,4 +741,334 @@ fn an_oversized_body_is_413_and_malformed_json_is_a_parse_error() {
         &json!({"text": "still here"}),
     );
     assert!(answer.body.contains("still here"), "{answer:?}");
+}
+
+/// [`config`] with `auth.oidc` bound to `issuer` and `resource`.
+fn oidc_config(issuer: &str, resource: &str) -> String {
+    let oidc = format!(
+        "  oidc:\n    enabled: true\n    issuer: {issuer}\n    resource_uri: {resource}\n    \
+         tenant_claim: tenant_id\n"
+    );
+    config_with_auth(&oidc, &[])
+}
+
+/// A stateless `tools/list` with `credential`: the raw answer.
+fn list_with(hangar: &Hangar, credential: (&str, &str)) -> crate::gateway::RawAnswer {
+    raw(
+        "POST",
+        &hangar.url,
+        &[
+            credential,
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "tools/list"),
+        ],
+        Some(&json!({
+            "jsonrpc": "2.0",
+            "id": 5,
+            "method": "tools/list",
+            "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}},
+        })),
+    )
+}
+
+fn tool_count(answer: &crate::gateway::RawAnswer) -> usize {
+    answer.body["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no tools: {answer:?}"))
+        .len()
+}
+
+#[test]
+fn an_identity_provider_down_at_start_is_503_while_api_keys_keep_working() {
+    // A real token from a real provider, which is then stopped before the gateway starts.
+    let idp = OidcProvider::start("RS256");
+    let port = free_port();
+    let resource = format!("http://127.0.0.1:{port}/mcp");
+    let token = idp.token("tenant-a", &resource);
+    let issuer = idp.issuer.clone();
+    drop(idp);
+    let hangar = Hangar::start_on_port(&oidc_config(&issuer, &resource), &KEYS, port);
+    let bearer = format!("Bearer {token}");
+    for attempt in 0..2 {
+        let started = Instant::now();
+        let answer = list_with(&hangar, ("Authorization", &bearer));
+        assert!(started.elapsed() < ERROR_BOUND, "{:?}", started.elapsed());
+        // Not the caller's fault: 503 and a retry hint, not 401 invalid_token.
+        assert_eq!(answer.status, 503, "attempt {attempt}: {answer:?}");
+        assert_eq!(
+            answer.body["error"], "temporarily_unavailable",
+            "{answer:?}"
+        );
+        assert_eq!(
+            answer.headers.get("retry-after").map(String::as_str),
+            Some("5")
+        );
+        assert!(
+            !answer.headers.contains_key("www-authenticate"),
+            "{answer:?}"
+        );
+    }
+    // The gateway itself is up and serves callers that do not need the provider.
+    assert_eq!(
+        raw("GET", &format!("{}/health/live", hangar.base), &[], None).status,
+        200
+    );
+    let answer = list_with(&hangar, ("X-API-Key", CALLER_KEY));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(tool_count(&answer), 3, "{answer:?}");
+}
+
+#[test]
+fn cached_keys_keep_verifying_when_the_identity_provider_goes_down_mid_run() {
+    let idp = OidcProvider::start("RS256");
+    let port = free_port();
+    let resource = format!("http://127.0.0.1:{port}/mcp");
+    let hangar = Hangar::start_on_port(&oidc_config(&idp.issuer, &resource), &KEYS, port);
+    let first = format!("Bearer {}", idp.token("tenant-a", &resource));
+    // Minted now, presented only after the provider is gone: no cached verification of
+    // this token exists, only the provider's keys fetched for the first one.
+    let second = format!("Bearer {}", idp.token("tenant-b", &resource));
+    let answer = list_with(&hangar, ("Authorization", &first));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(tool_count(&answer), 3, "{answer:?}");
+    drop(idp);
+    for bearer in [&second, &first] {
+        let answer = list_with(&hangar, ("Authorization", bearer));
+        assert_eq!(
+            answer.status,
+            200,
+            "{answer:?}; gateway:\n{}",
+            hangar.stderr()
+        );
+        assert_eq!(tool_count(&answer), 3, "{answer:?}");
+    }
+}
+
+/// `mcp-hangar` started by `bash -c "trap '' XFSZ; exec prlimit --fsize=N …"`: a write
+/// that would make any file larger than N bytes fails with `EFBIG` (SIGXFSZ is ignored),
+/// as a full disk makes writes fail, without needing one. Stopped by pid when dropped.
+struct CappedHangar {
+    child: Child,
+    base: String,
+}
+
+impl CappedHangar {
+    fn start(
+        config: &std::path::Path,
+        data_dir: &std::path::Path,
+        env: &[(&str, &str)],
+        max_file_bytes: u64,
+    ) -> Self {
+        let log = std::fs::File::create(data_dir.with_extension("log")).expect("log file");
+        let mut child = Command::new("bash")
+            .arg("-c")
+            // Soft limit only, so that the test can lift it on the running process.
+            .arg(r#"trap '' XFSZ; exec prlimit --fsize="$0":unlimited -- "$@""#)
+            .arg(max_file_bytes.to_string())
+            .arg(binary("mcp-hangar"))
+            .arg("--config")
+            .arg(config)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["serve", "--http", "--host", "127.0.0.1", "--port", "0"])
+            .arg("--no-watch")
+            .env("HANGAR_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("bash starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = tx.send(lines.next());
+            for _ in lines {}
+        });
+        let line = rx.recv_timeout(Duration::from_secs(30));
+        let base = match &line {
+            Ok(Some(Ok(line))) => line
+                .strip_prefix("mcp-hangar listening on ")
+                .map(str::to_owned),
+            _ => None,
+        };
+        let Some(base) = base else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the capped gateway did not start ({line:?}): {}",
+                std::fs::read_to_string(data_dir.with_extension("log")).unwrap_or_default()
+            );
+        };
+        Self { child, base }
+    }
+}
+
+impl Drop for CappedHangar {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const ADMIN_KEY: &str = "e2e-faults-admin-key-5d81c4";
+
+/// The runtime withdrawals `GET /api/admin/withdrawals` lists: (tool, tenant).
+fn runtime_withdrawals(base: &str) -> BTreeSet<(String, String)> {
+    let answer = raw(
+        "GET",
+        &format!("{base}/api/admin/withdrawals"),
+        &[("X-API-Key", ADMIN_KEY)],
+        None,
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    answer.body["withdrawals"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer:?}"))
+        .iter()
+        .filter(|w| {
+            w["source"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("runtime"))
+        })
+        .map(|w| {
+            let field = |name: &str| w[name].as_str().unwrap_or_default().to_owned();
+            (field("tool"), field("tenant_id"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_full_disk_refuses_withdrawals_and_acknowledges_only_what_was_stored() {
+    // Grows the overlay store past its cap: each withdrawal carries a 2 KB tenant id.
+    const MAX_FILE_BYTES: u64 = 2 << 20;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+auth:
+  enabled: true
+  api_keys:
+    - name: ops-admin
+      key: ${{ADMIN_KEY}}
+      roles: [admin]
+    - name: caller
+      key: ${{CALLER_KEY}}
+mcp_servers:
+  demo:
+    mode: stdio
+    command: {demo}
+"#,
+            demo = demo_command().display()
+        ),
+    )
+    .expect("write config");
+    let data = dir.path().join("data");
+    let env = [("ADMIN_KEY", ADMIN_KEY), ("CALLER_KEY", CALLER_KEY)];
+    let capped = CappedHangar::start(&config, &data, &env, MAX_FILE_BYTES);
+    let tenant = format!("tenant:{}", "x".repeat(2000));
+    let withdraw = |base: &str, tool: &str| {
+        raw(
+            "POST",
+            &format!("{base}/api/admin/tools/demo/{tool}/withdraw"),
+            &[("X-API-Key", ADMIN_KEY)],
+            Some(&json!({"tenant_id": tenant})),
+        )
+    };
+    let mut acknowledged = BTreeSet::new();
+    let mut refused = Vec::new();
+    let mut first_refusal = None;
+    for i in 0..2000 {
+        let tool = format!("tool_{i:04}");
+        let answer = withdraw(&capped.base, &tool);
+        if answer.status == 200 {
+            assert_eq!(answer.body["withdrawn"], true, "{answer:?}");
+            acknowledged.insert((tool, tenant.clone()));
+        } else {
+            // A server-side failure, said as such: never a 2xx, never the caller's fault.
+            assert_eq!(answer.status, 500, "{tool}: {answer:?}");
+            assert_eq!(answer.body["error"], "store_error", "{answer:?}");
+            first_refusal.get_or_insert(answer.body["message"].clone());
+            refused.push((tool, tenant.clone()));
+            if refused.len() == 5 {
+                break;
+            }
+        }
+    }
+    eprintln!(
+        "full disk: {} withdrawals acknowledged, then {} refused: {first_refusal:?}",
+        acknowledged.len(),
+        refused.len()
+    );
+    assert!(
+        acknowledged.len() >= 10,
+        "the store took {} writes",
+        acknowledged.len()
+    );
+    assert_eq!(refused.len(), 5, "the store never filled up");
+    // The gateway stays up: health, an MCP call, and the admin API's reads.
+    assert_eq!(
+        raw("GET", &format!("{}/health/live", capped.base), &[], None).status,
+        200
+    );
+    let (answer, _) = call(
+        &format!("{}/mcp", capped.base),
+        CALLER_KEY,
+        "hangar_status",
+        &json!({}),
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(answer.json().get("result").is_some(), "{answer:?}");
+    // What the running gateway enforces is exactly what it acknowledged.
+    assert_eq!(runtime_withdrawals(&capped.base), acknowledged);
+    // A restore on the full disk is acknowledged only if it was stored too.
+    let restored = acknowledged.first().cloned().expect("one withdrawal");
+    let answer = raw(
+        "POST",
+        &format!(
+            "{}/api/admin/tools/demo/{}/restore",
+            capped.base, restored.0
+        ),
+        &[("X-API-Key", ADMIN_KEY)],
+        Some(&json!({"tenant_id": tenant})),
+    );
+    match answer.status {
+        200 => {
+            acknowledged.remove(&restored);
+        }
+        500 => assert_eq!(answer.body["error"], "store_error", "{answer:?}"),
+        other => panic!("restore answered {other}: {answer:?}"),
+    }
+    // Room again (the cap lifted on the running process): the store opens its file anew
+    // and takes writes, without a restart.
+    let lifted = Command::new("prlimit")
+        .args(["--pid", &capped.child.id().to_string(), "--fsize=unlimited"])
+        .status()
+        .expect("prlimit runs");
+    assert!(lifted.success(), "prlimit --pid: {lifted}");
+    let answer = withdraw(&capped.base, &refused[0].0);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    acknowledged.insert(refused.remove(0));
+    assert_eq!(runtime_withdrawals(&capped.base), acknowledged);
+    drop(capped);
+
+    // Restarted without the cap on the same data directory: every acknowledged
+    // withdrawal is there, no refused one is.
+    let hangar = Hangar::start_file_with_data_dir(
+        &config,
+        &crate::support::repo_root(),
+        &env,
+        data.to_str().expect("a UTF-8 path"),
+    );
+    assert_eq!(runtime_withdrawals(&hangar.base), acknowledged);
 }

@@ -9,6 +9,8 @@ mod alg;
 pub(crate) mod compact;
 pub(crate) mod keys;
 
+pub use compact::{JwsHeader, jws_header};
+
 use crate::claims::{self, ClaimRules};
 use crate::{AuthMethod, CallerIdentity, Error, TokenError};
 use keys::{Alg, Key, KeySet};

@@ -83,7 +83,7 @@ pub use http_client::HttpClient;
 pub use http_client::{HttpError, MAX_BODY};
 pub use identity::{AuthMethod, CallerIdentity};
 pub use introspection::Introspector;
-pub use jwt::JwtVerifier;
+pub use jwt::{JwsHeader, JwtVerifier, jws_header};
 pub use mtls::{ClientAuth, MtlsIdentity};
 pub use oidc::OidcVerifier;
 pub use rejection::{Rejection, TokenError, TokenErrorKind};

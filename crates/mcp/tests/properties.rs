@@ -54,11 +54,11 @@ fn expected(events: &[SseEvent]) -> Vec<SseEvent> {
         .collect()
 }
 
-/// Splits `bytes` at the given (sorted, deduplicated) fractions of its length.
+/// Splits `bytes` at the given points (modulo its length, sorted); a repeated point
+/// gives an empty chunk, which a decoder must take like any other.
 fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
     points.sort_unstable();
-    points.dedup();
     let mut chunks = Vec::new();
     let mut start = 0;
     for p in points {

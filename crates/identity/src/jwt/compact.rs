@@ -41,6 +41,55 @@ pub(crate) struct Header {
     crit: Option<Value>,
 }
 
+/// The protected header of a compact JWS as Hangar's verifiers read it before they look
+/// for a key; returned by [`jws_header`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JwsHeader {
+    /// `alg`, as written in the token (never `none`, in any case).
+    pub alg: String,
+    /// `kid`: the key the token says it was signed with.
+    pub kid: Option<String>,
+    /// `typ`, e.g. `at+jwt` for an OAuth 2.0 access token (RFC 9068).
+    pub typ: Option<String>,
+}
+
+/// Reads the protected header of a compact JWS (a JWT access token) for diagnostics: which
+/// algorithm and key it names, or why every verifier refuses it before any key is looked
+/// up. Nothing is verified and the payload is not read; the token is checked exactly as
+/// the verifiers check it first: at most 16 KiB, three dot-separated base64url parts, a
+/// JSON object header with a string `alg` that is not `none` and no `crit`, and a
+/// non-empty signature.
+///
+/// ```
+/// use hangar_identity::{TokenErrorKind, jws_header};
+///
+/// // {"alg":"ES256","kid":"key-1","typ":"at+jwt"} . {"sub":"agent"} . signature
+/// let token = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImtleS0xIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJhZ2VudCJ9.c2ln";
+/// let header = jws_header(token)?;
+/// assert_eq!(header.alg, "ES256");
+/// assert_eq!(header.kid.as_deref(), Some("key-1"));
+/// assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+///
+/// // {"alg":"none"}: unsigned tokens are refused whatever else they hold.
+/// let unsigned = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZ2VudCJ9.c2ln";
+/// assert_eq!(jws_header(unsigned).unwrap_err().kind, TokenErrorKind::Malformed);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// A [`TokenError`] of kind [`Malformed`](TokenErrorKind::Malformed) saying what is wrong
+/// (never containing the token).
+pub fn jws_header(token: &str) -> Result<JwsHeader, TokenError> {
+    let Header { alg, kid, typ, .. } = parse(token)?.header;
+    Ok(JwsHeader {
+        alg: alg.unwrap_or_default(),
+        kid,
+        typ,
+    })
+}
+
 fn malformed(detail: &str) -> TokenError {
     TokenError::new(TokenErrorKind::Malformed, detail)
 }

@@ -172,3 +172,38 @@ fn verifier_checks_time_against_the_given_clock() {
     );
     assert!(format!("{verifier:?}").len() < 2000);
 }
+
+#[test]
+fn the_public_header_reader_agrees_with_the_verifiers_parser() {
+    let token = format!(
+        "{}.{}.c2ln",
+        part(json!({"alg": "PS384", "kid": "k9", "typ": "at+jwt", "jku": "https://x"})),
+        part(json!({"sub": "a"}))
+    );
+    let header = super::jws_header(&token).unwrap();
+    assert_eq!(
+        (
+            header.alg.as_str(),
+            header.kid.as_deref(),
+            header.typ.as_deref()
+        ),
+        ("PS384", Some("k9"), Some("at+jwt"))
+    );
+    let bare = format!("{}.{}.c2ln", part(json!({"alg": "HS256"})), part(json!({})));
+    let header = super::jws_header(&bare).unwrap();
+    assert_eq!((header.kid, header.typ), (None, None));
+    for bad in [
+        format!(
+            "{}.e30.c2ln",
+            part(json!({"alg": "none", "kid": "secret-kid"}))
+        ),
+        format!("{}.e30.", part(json!({"alg": "RS256"}))),
+        "x".repeat(super::compact::MAX_TOKEN_LEN + 1),
+        "a.b".to_owned(),
+    ] {
+        let error = super::jws_header(&bad).unwrap_err();
+        assert_eq!(error.kind, TokenErrorKind::Malformed, "{bad}");
+        assert_eq!(error, parse(&bad).unwrap_err(), "{bad}");
+        assert!(!error.detail.contains(&bad), "{error}");
+    }
+}

@@ -88,6 +88,11 @@ impl SseDecoder {
             return Err(self.too_large());
         }
         let mut events = Vec::new();
+        if chunk.is_empty() {
+            // Nothing to read, and a `\r` that ended the previous chunk still waits for
+            // the `\n` that may start the next one.
+            return Ok(events);
+        }
         let mut rest = chunk;
         if mem::take(&mut self.after_cr)
             && let Some(tail) = rest.strip_prefix(b"\n")

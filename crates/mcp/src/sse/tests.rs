@@ -245,3 +245,24 @@ fn many_events_in_one_chunk_need_no_buffering() {
     let mut d = SseDecoder::new(16);
     assert_eq!(d.feed(&stream).unwrap().len(), 100);
 }
+
+/// Found by the `sse_decode` fuzz target: an empty chunk between a `\r` and its `\n` made
+/// the `\n` a second line ending, so the blank line it formed split one event in two.
+#[test]
+fn an_empty_chunk_between_cr_and_lf_changes_nothing() {
+    let mut decoder = SseDecoder::default();
+    let events = decode_all(
+        &mut decoder,
+        &[
+            b"data: one\r",
+            b"",
+            b"\ndata: two\r",
+            b"",
+            b"",
+            b"\n\r",
+            b"",
+            b"\n",
+        ],
+    );
+    assert_eq!(data(&events), ["one\ntwo"]);
+}

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use redb::{
     Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata,
@@ -26,8 +27,14 @@ type WithdrawalsTable<'txn> =
 /// [`Durability::Immediate`] and two-phase commit: it is on disk when the call returns.
 /// The file is locked while open; a second process (another gateway, an offline
 /// `hangarctl`) gets an error instead of sharing it.
+///
+/// An I/O error (a full disk, say) fails that write, and redb then refuses every later
+/// one until the file is opened again: the store closes the file and opens it anew (with
+/// the integrity check and repair from the last commit) on the next call, so that writes
+/// work again as soon as the disk does, without restarting the process.
 pub struct RedbOverlayStore {
-    db: Database,
+    /// `None` after an I/O error closed it, until the next call opens it again.
+    db: Mutex<Option<Database>>,
     path: PathBuf,
 }
 
@@ -55,19 +62,11 @@ impl RedbOverlayStore {
         let path = data_dir.join(Self::FILE_NAME);
         std::fs::create_dir_all(data_dir)
             .map_err(|err| store_error(&path, "cannot create the data directory", err))?;
-        let db = Database::builder()
-            .set_check_integrity_on_open(true)
-            .create(&path)
-            .map_err(|err| {
-                let action = match err {
-                    DatabaseError::DatabaseAlreadyOpen => {
-                        "cannot open: another process has it open"
-                    }
-                    _ => "cannot open",
-                };
-                store_error(&path, action, err)
-            })?;
-        let store = Self { db, path };
+        let db = open_file(&path)?;
+        let store = Self {
+            db: Mutex::new(Some(db)),
+            path,
+        };
         // Create the table once, so that reads never meet a missing table.
         store.write("cannot initialise", |_| Ok(()))?;
         Ok(store)
@@ -78,14 +77,35 @@ impl RedbOverlayStore {
         &self.path
     }
 
+    /// Runs `work` on the open database, opening it again first if an I/O error closed
+    /// it; an I/O error in `work` closes it (see the type's documentation).
+    fn with_db<T>(
+        &self,
+        action: &str,
+        work: impl FnOnce(&Database) -> Result<T, redb::Error>,
+    ) -> Result<T> {
+        let mut slot = self.db.lock().unwrap_or_else(PoisonError::into_inner);
+        let db = match &mut *slot {
+            Some(db) => db,
+            empty => empty.insert(open_file(&self.path)?),
+        };
+        work(db).map_err(|err| {
+            if matches!(err, redb::Error::Io(_) | redb::Error::PreviousIo) {
+                // redb accepts nothing more from this handle: close the file now.
+                *slot = None;
+            }
+            store_error(&self.path, action, err)
+        })
+    }
+
     /// Runs `change` in one durable write transaction.
     fn write<T>(
         &self,
         action: &str,
         change: impl FnOnce(&mut WithdrawalsTable<'_>) -> Result<T, redb::Error>,
     ) -> Result<T> {
-        let run = || -> Result<T, redb::Error> {
-            let mut txn = self.db.begin_write()?;
+        self.with_db(action, |db| {
+            let mut txn = db.begin_write()?;
             txn.set_durability(Durability::Immediate)?;
             txn.set_two_phase_commit(true);
             let value = {
@@ -94,15 +114,29 @@ impl RedbOverlayStore {
             };
             txn.commit()?;
             Ok(value)
-        };
-        run().map_err(|err| store_error(&self.path, action, err))
+        })
     }
+}
+
+/// Opens (or creates) the database file, checking it whole and repairing it from the
+/// last commit if it was not closed cleanly.
+fn open_file(path: &Path) -> Result<Database> {
+    Database::builder()
+        .set_check_integrity_on_open(true)
+        .create(path)
+        .map_err(|err| {
+            let action = match err {
+                DatabaseError::DatabaseAlreadyOpen => "cannot open: another process has it open",
+                _ => "cannot open",
+            };
+            store_error(path, action, err)
+        })
 }
 
 impl OverlayStore for RedbOverlayStore {
     fn load(&self) -> Result<Vec<RuntimeWithdrawal>> {
-        let read = || -> Result<Vec<RuntimeWithdrawal>, redb::Error> {
-            let txn = self.db.begin_read()?;
+        self.with_db("cannot load withdrawals", |db| {
+            let txn = db.begin_read()?;
             let table = txn.open_table(WITHDRAWALS)?;
             let mut withdrawals = Vec::with_capacity(usize::try_from(table.len()?).unwrap_or(0));
             for row in table.iter()? {
@@ -116,8 +150,7 @@ impl OverlayStore for RedbOverlayStore {
                 ));
             }
             Ok(withdrawals)
-        };
-        read().map_err(|err| store_error(&self.path, "cannot load withdrawals", err))
+        })
     }
 
     fn put(&self, withdrawal: &RuntimeWithdrawal) -> Result<()> {
