@@ -6,7 +6,7 @@
 #
 #   bash bench/load/run.sh                        # 10 s per measurement, 2 s warm-up (whole seconds)
 #   DURATION=20 WARMUP=3 C_HIGH=64 bash bench/load/run.sh
-#   HANGAR_LOG=warn bash bench/load/run.sh       # without the per-call info audit lines
+#   HANGAR_LOG=warn bash bench/load/run.sh       # info logs off (no per-call line since the audit log)
 #
 # The clients speak the stateless 2026-07-28 flow: every POST carries
 # `MCP-Protocol-Version: 2026-07-28`, `Mcp-Method: tools/call`, `Mcp-Name: echo` and

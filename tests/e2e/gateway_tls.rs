@@ -23,6 +23,9 @@ mod pki;
 
 use self::pki::{Leaf, Pki};
 
+/// The admin key (with a client certificate: the handshake still requires one).
+const ADMIN_KEY: &str = "e2e-tls-admin-key-5f0c2a";
+
 /// front_door; the demo back end (echo, add, whoami); certificates `CN=agent-ops-*`
 /// are tenant:ops, which may not call whoami.
 fn config(pki: &Pki) -> String {
@@ -36,6 +39,9 @@ tls:
   min_version: "1.3"
 auth:
   enabled: true
+  order: [api_key, mtls]
+  api_keys:
+    - {{ name: ops-admin, key: {ADMIN_KEY}, roles: [admin] }}
   mtls:
     enabled: true
     client_auth: require
@@ -192,6 +198,24 @@ fn mtls_gateway_serves_an_allowed_certificate_and_refuses_a_revoked_one_or_none(
             "{alert}: {error:?}"
         );
     }
+
+    // hangarctl over https with the test CA and a client certificate reaches the admin
+    // API; without the certificate the handshake is refused (exit 69, unreachable).
+    let hangarctl = |certificate: bool| {
+        let mut command = std::process::Command::new(crate::support::binary("hangarctl"));
+        command.args(["servers", "--json", "--url", &hangar.base, "--cacert", &ca]);
+        command.args(["--api-key", ADMIN_KEY]);
+        if certificate {
+            command.arg("--cert").arg(&allowed_cert).arg("--key").arg(&allowed_key);
+        }
+        command.output().expect("hangarctl runs")
+    };
+    let servers = hangarctl(true);
+    assert!(servers.status.success(), "{servers:?}");
+    let answer: serde_json::Value = serde_json::from_slice(&servers.stdout).expect("json");
+    assert!(answer.to_string().contains("\"demo\""), "{answer}");
+    let refused = hangarctl(false);
+    assert_eq!(refused.status.code(), Some(69), "{refused:?}");
 
     // Rotation: new files on disk, SIGHUP; a new connection gets the new certificate.
     let seen = https_get(&authority, &pki, Some(&allowed), "/health").expect("served");

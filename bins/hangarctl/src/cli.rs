@@ -164,6 +164,26 @@ pub(crate) struct OnlineArgs {
         value_name = "KEY"
     )]
     pub(crate) api_key: Option<String>,
+    /// For an https:// URL: trust only the CA certificates in this PEM file (default:
+    /// the system's roots).
+    #[arg(long, env = "HANGAR_CACERT", value_name = "FILE")]
+    pub(crate) cacert: Option<std::path::PathBuf>,
+    /// For a gateway that requires client certificates: this certificate (PEM)…
+    #[arg(
+        long,
+        env = "HANGAR_CLIENT_CERT",
+        value_name = "FILE",
+        requires = "key"
+    )]
+    pub(crate) cert: Option<std::path::PathBuf>,
+    /// …and its private key (PEM).
+    #[arg(
+        long,
+        env = "HANGAR_CLIENT_KEY",
+        value_name = "FILE",
+        requires = "cert"
+    )]
+    pub(crate) key: Option<std::path::PathBuf>,
     /// Print the admin API's JSON answer instead of a table.
     #[arg(long)]
     pub(crate) json: bool,

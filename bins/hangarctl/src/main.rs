@@ -12,6 +12,7 @@ mod audit;
 mod cli;
 mod config_check;
 mod explain;
+mod https;
 mod online;
 mod table;
 

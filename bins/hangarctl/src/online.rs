@@ -8,8 +8,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt as _, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
 use crate::cli::{OnlineArgs, OnlineCommand};
@@ -139,10 +137,10 @@ async fn send(
     body: Option<String>,
 ) -> Result<Value, Failure> {
     let base = args.url.trim_end_matches('/');
-    if !base.starts_with("http://") {
+    if !base.starts_with("http://") && !base.starts_with("https://") {
         return Err(Failure::Invalid(format!(
-            "--url {base}: hangarctl speaks plain http:// only (point it at the gateway's \
-             admin listener, e.g. http://127.0.0.1:8000)"
+            "--url {base}: use the gateway's http:// or https:// address \
+             (e.g. http://127.0.0.1:8000)"
         )));
     }
     let url = format!("{base}/api/admin/{path}");
@@ -159,7 +157,7 @@ async fn send(
     let request = request
         .body(Full::new(Bytes::from(body.unwrap_or_default())))
         .map_err(|e| Failure::Invalid(format!("--url {base}: {e}")))?;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let client = crate::https::client(args)?;
     let unreachable = |reason: String| {
         Failure::Unreachable(format!(
             "cannot reach the gateway at {base}: {reason}. Is the gateway running at {base}? \

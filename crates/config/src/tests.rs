@@ -183,6 +183,17 @@ fn yaml_rejects_depth_duplicates_and_documents() {
     let error = yaml::parse(&deep, "t").unwrap_err().to_string();
     assert!(error.contains("nesting deeper than 64 levels"), "{error}");
 
+    // Block style, far past the limit (the parser's recursive loader would overflow
+    // the stack on this): an error naming the limit, on a thread with a small stack.
+    let block = format!("a:\n  {}x\n", "- ".repeat(50_000));
+    let error = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || yaml::parse(&block, "t").unwrap_err().to_string())
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(error.contains("nesting deeper than 64 levels"), "{error}");
+
     // Depth through aliases counts too.
     let mut text = String::from("a0: &a0 [x]\n");
     for i in 1..40 {

@@ -48,11 +48,18 @@ impl Provider for YamlProvider<'_> {
 /// Parses `text` (one YAML document whose top level is a mapping; an empty document is
 /// an empty mapping).
 pub(crate) fn parse(text: &str, origin: &str) -> Result<Document, Error> {
-    // Pass 1: syntax and nesting depth, on events only (nothing is built).
+    // Pass 1: syntax and nesting depth, on events only (nothing is built). The events
+    // are pulled in a loop, not through the parser's recursive `load`, and the pass
+    // stops at the first level past the limit: a file nested thousands deep is an
+    // error, not a stack overflow.
     let mut probe = DepthProbe::default();
-    Parser::new_from_str(text)
-        .load(&mut probe, true)
-        .map_err(|e| scan_error(origin, &e))?;
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| scan_error(origin, &e))?;
+        probe.on_event(event, span);
+        if probe.too_deep.is_some() {
+            break;
+        }
+    }
     if let Some(mark) = probe.too_deep {
         return Err(parse_error(
             origin,

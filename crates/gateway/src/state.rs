@@ -63,7 +63,7 @@ impl Default for Options {
 }
 
 /// One immutable view of the configuration. In-flight requests finish on the snapshot
-/// they started with; a reload (later) builds a new one and swaps it in whole.
+/// they started with; a reload builds a new one and swaps it in whole.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
     pub(crate) config: Arc<Config>,
