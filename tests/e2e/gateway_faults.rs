@@ -643,7 +643,10 @@ fn faulty_back_ends_give_clear_errors_while_a_healthy_one_keeps_answering() {
             message.starts_with("Back-end error: ") && message.contains(words),
             "{tool}: {message:?}"
         );
-        assert_eq!(error["data"]["backend"], backend, "{tool}: {body}");
+        // front_door: the flat surface hides which back end holds a tool, and so do its
+        // errors (the reason stays).
+        assert!(error["data"].get("backend").is_none(), "{tool}: {body}");
+        assert!(!body.to_string().contains(backend), "{tool}: {body}");
         assert!(
             reasons.iter().any(|r| error["data"]["reason"] == *r),
             "{tool}: reason not one of {reasons:?}: {body}"

@@ -88,7 +88,7 @@ pub(crate) async fn call(
             // One audit record per allowed call, with the rule that allowed it.
             let reason = || Some(allow_rule(exchange, &args.server, &args.tool).into());
             audit::tool_call(exchange, &args.server, &args.tool, reason, started, &reply);
-            forward(id, &args.server, reply)
+            forward(exchange, id, &args.server, reply)
         }
         other => {
             exchange.snapshot.metrics.tool_denied();

@@ -50,7 +50,6 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, NotUntil, Quot
 use hangar_config::{Config, IpNet, Rate, RateLimits};
 use hangar_identity::{AuthMethod, CallerIdentity};
 use hangar_mcp::Id;
-use hangar_policy::Mode;
 use http::request::Parts;
 use http::{HeaderMap, Request};
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -422,7 +421,7 @@ pub(crate) fn backend_slot<'s>(
         Ok(permit) => Ok(Some(permit)),
         Err(_) => {
             snapshot.limits.counters.count_busy(server);
-            let named = !matches!(snapshot.policy.mode(), Mode::FrontDoor);
+            let named = exchange.names_back_ends();
             Err(Failure::backend_busy(id.clone(), named.then_some(server)))
         }
     }

@@ -41,6 +41,14 @@ pub(crate) struct Exchange<'a> {
     pub(crate) trace: &'a Trace,
 }
 
+impl Exchange<'_> {
+    /// Whether errors may name a back end: in egress, yes; in front_door, no — the flat
+    /// surface does not tell callers which server holds a tool, nor do its errors.
+    pub(crate) fn names_back_ends(&self) -> bool {
+        !matches!(self.snapshot.policy.mode(), hangar_policy::Mode::FrontDoor)
+    }
+}
+
 pub(crate) async fn dispatch(
     exchange: &Exchange<'_>,
     request: &Request,
@@ -191,7 +199,7 @@ async fn call_flat(
     // One audit record per allowed call, with the rule that allowed it and the latency.
     let reason = || surface.visible_tool(name).map(|tool| tool.reason().into());
     audit::tool_call(exchange, server, name, reason, started, &reply);
-    forward(id, server, reply)
+    forward(exchange, id, server, reply)
 }
 
 /// `params` without its `_auth` member (the per-message credential), or `None` when it has
@@ -209,6 +217,7 @@ pub(crate) fn without_credential(params: &RawValue) -> Option<Box<RawValue>> {
 
 /// A back end's answer (or failure) as the caller's answer, under the caller's id.
 pub(crate) fn forward(
+    exchange: &Exchange<'_>,
     id: &Id,
     server: &str,
     reply: Result<UpstreamReply, UpstreamError>,
@@ -218,7 +227,7 @@ pub(crate) fn forward(
         Ok(UpstreamReply::Error(error)) => Ok(wire::upstream_error(id, error)),
         Err(error) => {
             tracing::warn!(server, %error, "back end request failed");
-            Err(wire::upstream_failure(id, &error))
+            Err(wire::upstream_failure(id, &error, exchange.names_back_ends()))
         }
     }
 }

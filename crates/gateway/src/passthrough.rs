@@ -310,7 +310,7 @@ async fn pass(
     {
         *result = completed;
     }
-    forward(&request.id, server, reply)
+    forward(exchange, &request.id, server, reply)
 }
 
 /// `result` with the 2026-07-28 members it lacks; `None` when it has them (or is not an

@@ -282,13 +282,19 @@ pub(crate) fn result(id: &Id, result: Box<RawValue>) -> Response<Body> {
 /// transport failure answers the transport's own error object (`-32603`, the back end
 /// and the reason in `data`, never a credential or a back-end body); the other
 /// failures the same shape.
-pub(crate) fn upstream_failure(id: &Id, error: &UpstreamError) -> Failure {
+pub(crate) fn upstream_failure(id: &Id, error: &UpstreamError, named: bool) -> Failure {
     let (server, reason) = match error {
         UpstreamError::Transport(error) => {
+            let mut object = error.to_error_object();
+            if !named {
+                // front_door: the reason, not which back end (the surface hides it).
+                let data = serde_json::json!({"reason": error.reason()});
+                object.data = RawValue::from_string(data.to_string()).ok();
+            }
             return Failure::Rpc {
                 status: StatusCode::OK,
                 id: Some(id.clone()),
-                error: error.to_error_object(),
+                error: object,
             };
         }
         UpstreamError::Unavailable { server } => (server, "unreachable"),
@@ -296,10 +302,20 @@ pub(crate) fn upstream_failure(id: &Id, error: &UpstreamError) -> Failure {
         UpstreamError::Failed { server, .. } => (server, "closed"),
         UpstreamError::Protocol { server, .. } => (server, "invalid_response"),
     };
-    let data = serde_json::json!({"backend": server, "reason": reason});
+    let (message, data) = if named {
+        (
+            format!("Back-end error: back end {server} unavailable"),
+            serde_json::json!({"backend": server, "reason": reason}),
+        )
+    } else {
+        (
+            "Back-end error: back end unavailable".to_owned(),
+            serde_json::json!({"reason": reason}),
+        )
+    };
     let error = ErrorObject {
         code: ErrorCode::InternalError.as_i64(),
-        message: format!("Back-end error: back end {server} unavailable"),
+        message,
         data: RawValue::from_string(data.to_string()).ok(),
     };
     Failure::Rpc {
@@ -384,11 +400,17 @@ mod tests {
             backend: "payments".to_owned(),
             reason: "connection refused".to_owned(),
         });
-        let response = answer(upstream_failure(&Id::Number(4), &error));
+        let response = answer(upstream_failure(&Id::Number(4), &error, true));
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
             body(response).await,
             r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32603,"message":"Back-end error: back end unreachable","data":{"backend":"payments","reason":"unreachable"}}}"#
+        );
+        // front_door: the same error without the back end's name.
+        let response = answer(upstream_failure(&Id::Number(4), &error, false));
+        assert_eq!(
+            body(response).await,
+            r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32603,"message":"Back-end error: back end unreachable","data":{"reason":"unreachable"}}}"#
         );
     }
 
