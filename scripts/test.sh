@@ -109,3 +109,9 @@ cargo test --workspace --doc --locked
 step "hangar-mcp back-end transports (feature transport, off by default)"
 cargo clippy -p hangar-mcp --all-targets --all-features --locked -- -D warnings
 cargo test -p hangar-mcp --all-features --locked
+
+step "fuzz targets: replay the committed corpus on stable (no fuzzing; every property on every input)"
+cargo build --manifest-path fuzz/Cargo.toml --target-dir target --bins --locked
+for target in jsonrpc_decode sse_decode config_load jws_header; do
+    target/debug/"$target" fuzz/corpus/"$target"/*
+done
