@@ -206,7 +206,11 @@ fn mtls_gateway_serves_an_allowed_certificate_and_refuses_a_revoked_one_or_none(
         command.args(["servers", "--json", "--url", &hangar.base, "--cacert", &ca]);
         command.args(["--api-key", ADMIN_KEY]);
         if certificate {
-            command.arg("--cert").arg(&allowed_cert).arg("--key").arg(&allowed_key);
+            command
+                .arg("--cert")
+                .arg(&allowed_cert)
+                .arg("--key")
+                .arg(&allowed_key);
         }
         command.output().expect("hangarctl runs")
     };

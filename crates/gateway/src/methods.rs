@@ -227,7 +227,11 @@ pub(crate) fn forward(
         Ok(UpstreamReply::Error(error)) => Ok(wire::upstream_error(id, error)),
         Err(error) => {
             tracing::warn!(server, %error, "back end request failed");
-            Err(wire::upstream_failure(id, &error, exchange.names_back_ends()))
+            Err(wire::upstream_failure(
+                id,
+                &error,
+                exchange.names_back_ends(),
+            ))
         }
     }
 }
