@@ -55,6 +55,10 @@ pub(crate) enum AuditCommand {
         /// The audit files, in chain order.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// A record hash kept somewhere else earlier (a chain head from a previous
+        /// verify): the chain must still hold that record. Repeatable.
+        #[arg(long, value_name = "HASH")]
+        anchor: Vec<String>,
     },
 }
 

@@ -76,7 +76,9 @@ fn main() -> ExitCode {
             let path = config_path(args.config.clone());
             explain::run(&path, &args, &mut out)
         }
-        Command::Audit(AuditCommand::Verify { files }) => audit::verify(&files, &mut out),
+        Command::Audit(AuditCommand::Verify { files, anchor }) => {
+            audit::verify(&files, &anchor, &mut out)
+        }
         Command::Online(command) => online::run(&command, &mut out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hangarctl", &mut out);

@@ -125,3 +125,59 @@ fn an_unreadable_file_is_74_and_no_file_is_usage() {
     let output = hangarctl(&[]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
 }
+
+#[test]
+fn an_anchor_kept_elsewhere_catches_a_rewritten_or_cut_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = audit_file(dir.path(), 3, 0);
+    let output = hangarctl(&[&path]);
+    let stdout = text(&output.stdout);
+    let head = stdout.trim().rsplit(' ').next().expect("a hash").to_owned();
+    // The gateway writes on (a restart continues the chain): the anchor is still held.
+    audit_file(dir.path(), 2, 0);
+    let anchored = |file: &Path, anchor: &str| {
+        Command::new(env!("CARGO_BIN_EXE_hangarctl"))
+            .args(["audit", "verify", "--anchor", anchor])
+            .arg(file)
+            .output()
+            .expect("hangarctl runs")
+    };
+    let output = anchored(&path, &head);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).starts_with("ok: 5 records"));
+
+    // A whole chain written anew (every hash recomputed) verifies on its own, but does
+    // not hold the anchor.
+    let other = tempfile::tempdir().expect("tempdir");
+    let rewritten = audit_file(other.path(), 5, 0);
+    assert_eq!(hangarctl(&[&rewritten]).status.code(), Some(0));
+    let output = anchored(&rewritten, &head);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains(&format!("holds no record with hash {head}")),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // The end cut off before the anchored record: also refused.
+    let lines: Vec<String> = std::fs::read_to_string(&path)
+        .expect("read")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    std::fs::write(&path, format!("{}\n", lines[..2].join("\n"))).expect("write");
+    assert_eq!(
+        hangarctl(&[&path]).status.code(),
+        Some(0),
+        "a cut chain verifies alone"
+    );
+    assert_eq!(anchored(&path, &head).status.code(), Some(1));
+    // A malformed anchor is a usage error of its own kind (exit 1, named).
+    let output = anchored(&path, "not-a-hash");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("--anchor"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -96,12 +96,30 @@ pub fn verify(reader: impl BufRead) -> Result<Summary, VerifyError> {
 #[derive(Debug, Clone, Default)]
 pub struct Verifier {
     summary: Option<Summary>,
+    /// Hashes kept elsewhere (an earlier chain head) and whether the chain held each.
+    anchors: Vec<(Digest, bool)>,
 }
 
 impl Verifier {
     /// A verifier that has seen nothing yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Requires a record with this hash somewhere in the chain: a chain head written down
+    /// earlier (outside the file's reach). A chain rewritten from any point before that
+    /// record on, or cut before it, no longer holds it ([`Verifier::missing_anchors`]).
+    pub fn anchor(&mut self, hash: Digest) {
+        self.anchors.push((hash, false));
+    }
+
+    /// The anchors no verified record had (all of them until the chain reaches them).
+    pub fn missing_anchors(&self) -> Vec<Digest> {
+        self.anchors
+            .iter()
+            .filter(|(_, seen)| !seen)
+            .map(|(hash, _)| *hash)
+            .collect()
     }
 
     /// Checks the next file of the chain.
@@ -134,6 +152,9 @@ impl Verifier {
             let link = check_line(text).map_err(|reason| VerifyError::at(number, reason))?;
             self.link(&link)
                 .map_err(|reason| VerifyError::at(number, reason))?;
+            for (hash, seen) in &mut self.anchors {
+                *seen |= *hash == link.hash;
+            }
         }
     }
 

@@ -24,6 +24,8 @@ use crate::upstream::{BoxFuture, Upstream, UpstreamError, UpstreamReply, Upstrea
 pub struct BackendUpstream {
     config: BackendConfig,
     backend: OnceLock<Backend>,
+    /// The `ca_file`'s contents when this back end was built (see `trust_anchors`).
+    trust: Option<Vec<u8>>,
 }
 
 impl BackendUpstream {
@@ -34,9 +36,17 @@ impl BackendUpstream {
 
     /// The back end for a transport config (not started yet).
     pub fn from_config(config: BackendConfig) -> Self {
+        let trust = match &config.kind {
+            BackendKind::Http {
+                ca_file: Some(path),
+                ..
+            } => Some(std::fs::read(path).unwrap_or_default()),
+            _ => None,
+        };
         Self {
             config,
             backend: OnceLock::new(),
+            trust,
         }
     }
 
@@ -124,6 +134,10 @@ fn answer(reply: Reply) -> UpstreamReply {
 impl Upstream for BackendUpstream {
     fn name(&self) -> &str {
         &self.config.name
+    }
+
+    fn trust_anchors(&self) -> Option<&[u8]> {
+        self.trust.as_deref()
     }
 
     fn request<'a>(

@@ -41,6 +41,7 @@ use serde_json::value::RawValue;
 use tokio::net::TcpListener;
 
 use crate::admin;
+use crate::audit;
 use crate::methods::Exchange;
 use crate::pipeline;
 use crate::state::Gateway;
@@ -729,6 +730,15 @@ pub(crate) async fn call_tool(
 /// `GET /metrics` on the main listener: `404` when `metrics.enabled` is false, else the
 /// caller needs the admin `read` permission (unconfined), like `GET /api/admin/stats`.
 pub(crate) async fn handle(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
+    // In the request's audit scope: the credential check is an auth decision like any other.
+    audit::answer(gateway, request, |request| serve_main(gateway, request)).await
+}
+
+/// `GET /metrics` on the main listener: an admin `read` credential, then the exposition.
+async fn serve_main(
+    gateway: &Arc<Gateway>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Failure> {
     let (parts, _body) = request.into_parts();
     let snapshot = gateway.snapshot();
     let outcome = async {
@@ -747,7 +757,7 @@ pub(crate) async fn handle(gateway: &Arc<Gateway>, request: Request<Incoming>) -
         admin::allow(&snapshot, &caller, Permission::Read, None)?;
         Ok(exposition(gateway))
     };
-    outcome.await.unwrap_or_else(wire::answer)
+    outcome.await
 }
 
 fn exposition(gateway: &Gateway) -> Response<Body> {

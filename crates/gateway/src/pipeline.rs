@@ -199,7 +199,9 @@ pub(crate) async fn authenticate(
     let context = RequestContext {
         headers: &parts.headers,
         uri: &parts.uri,
-        client_certificate: connection.and_then(|c| c.client_certificate.as_ref()),
+        client_certificate: connection
+            .and_then(|c| c.client_certificate.as_deref())
+            .and_then(crate::tls::ClientCertificate::current),
     };
     let started = audit::clock();
     let timer = std::time::Instant::now();

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use hangar_config::{Config, McpServer};
+use hangar_config::{Config, McpServer, Transport};
 use hangar_identity::{Authenticator, HttpClient};
 use hangar_projection::ConfigWithdrawals;
 
@@ -169,7 +169,9 @@ impl Gateway {
             let previous = old.config.server(name);
             let running = old.upstreams.get(name);
             match (previous, running) {
-                (Some(previous), Some(running)) if same_transport(previous, server) => {
+                (Some(previous), Some(running))
+                    if same_transport(previous, server) && same_trust(server, running.as_ref()) =>
+                {
                     upstreams.insert(Arc::clone(running));
                     if previous != server {
                         changed.push(format!("mcp_servers.{name}: rules changed"));
@@ -447,6 +449,18 @@ fn same_transport(old: &McpServer, new: &McpServer) -> bool {
     old.transport == new.transport
         && old.timeouts == new.timeouts
         && old.protocol_version == new.protocol_version
+}
+
+/// Whether a back end's `ca_file` still holds what the running back end was built with
+/// (read again on every reload, like the listener's certificate files).
+fn same_trust(server: &McpServer, running: &dyn Upstream) -> bool {
+    match &server.transport {
+        Transport::Remote {
+            ca_file: Some(path),
+            ..
+        } => std::fs::read(path).ok().as_deref() == running.trust_anchors(),
+        _ => true,
+    }
 }
 
 fn known<'a>(snapshot: &'a Snapshot, name: &str) -> Result<&'a McpServer, LifecycleError> {

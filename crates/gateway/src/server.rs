@@ -35,7 +35,7 @@ pub(crate) struct ConnectionInfo {
     /// The TCP peer.
     pub(crate) peer: SocketAddr,
     /// The verified client certificate (leaf), when the connection is TLS with one.
-    pub(crate) client_certificate: Option<rustls::pki_types::CertificateDer<'static>>,
+    pub(crate) client_certificate: Option<Arc<crate::tls::ClientCertificate>>,
 }
 
 /// How long shutdown waits for each back end to stop.
@@ -173,13 +173,12 @@ impl Gateway {
             };
             let info = ConnectionInfo {
                 peer,
-                // The verifier checked the chain (and the CRL): the leaf is the caller's.
-                client_certificate: stream
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .and_then(<[_]>::first)
-                    .map(|certificate| certificate.clone().into_owned()),
+                // The verifier checked the chain (and the CRL): the leaf is the caller's,
+                // checked again on later requests after a reload or a minute.
+                client_certificate: gateway
+                    .tls
+                    .as_ref()
+                    .and_then(|tls| tls.client_certificate(stream.get_ref().1.peer_certificates())),
             };
             gateway
                 .serve_connection(builder, watcher, stream, info)
@@ -259,8 +258,10 @@ pub(crate) async fn route(
 async fn routes(gateway: &Arc<Gateway>, mut request: Request<Incoming>) -> Response<Body> {
     let mcp = request.uri().path() == MCP_PATH;
     // Per source address before anything else (a flood of bad credentials is limited
-    // too); the admin API per source only, health and discovery not at all (limits.rs).
-    if (mcp || request.uri().path().starts_with(admin::PREFIX))
+    // too); the admin API and /metrics (both authenticate) per source only, health and
+    // discovery not at all (limits.rs).
+    let path = request.uri().path();
+    if (mcp || path.starts_with(admin::PREFIX) || path == metrics::PATH)
         && let Err(refused) = limits::admit_source(gateway, &mut request, mcp)
     {
         return wire::answer(refused);

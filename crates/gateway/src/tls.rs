@@ -9,15 +9,16 @@
 //! a restart.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use hangar_config::{Config, MtlsClientAuth, Tls, TlsVersion};
 use hangar_identity::{Authenticator, ClientAuth, MtlsIdentity};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
 use rustls::{ServerConfig, SupportedProtocolVersion};
 use tokio_rustls::TlsAcceptor;
@@ -34,18 +35,64 @@ const CIPHER_SUITES: &str = "tls.cipher_suites";
 /// The application protocols offered through ALPN, preferred first.
 const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
+/// How long a connection's client certificate is trusted on the strength of one check:
+/// past it (or after a reload changed the configuration) the next request checks it
+/// again against the verifier in place — expiry, a new CRL, a CA no longer trusted.
+const RECHECK_AFTER: Duration = Duration::from_secs(60);
+
 /// One built TLS configuration and the certificate it serves.
 #[derive(Debug)]
 pub(crate) struct Loaded {
     server: Arc<ServerConfig>,
     /// The end-entity certificate of `tls.cert_file` (a reload reports a new one).
     leaf: CertificateDer<'static>,
+    /// The client-certificate verifier (`auth.mtls`), for checks after the handshake.
+    verifier: Option<Arc<dyn ClientCertVerifier>>,
+}
+
+/// A connection's verified client certificate. The handshake checked it once; requests
+/// on a long-lived connection take it through [`ClientCertificate::current`], which
+/// checks it again when the TLS configuration changed (a reload with a new CRL or CA)
+/// or [`RECHECK_AFTER`] has passed (expiry), so a revoked or expired certificate stops
+/// working on connections that were already open, not only on new ones.
+#[derive(Debug)]
+pub(crate) struct ClientCertificate {
+    leaf: CertificateDer<'static>,
+    intermediates: Vec<CertificateDer<'static>>,
+    /// The configuration in place (shared with the listener).
+    config: Arc<ArcSwap<Loaded>>,
+    /// The configuration of the last good check and when it was.
+    checked: Mutex<Option<(Arc<Loaded>, Instant)>>,
+}
+
+impl ClientCertificate {
+    /// The certificate, if it still passes the verifier in place; `None` once it does not
+    /// (the request then has no client certificate: fail closed).
+    pub(crate) fn current(&self) -> Option<&CertificateDer<'static>> {
+        let config = self.config.load_full();
+        let mut checked = self.checked.lock().unwrap_or_else(PoisonError::into_inner);
+        let fresh = checked.as_ref().is_some_and(|(loaded, at)| {
+            Arc::ptr_eq(loaded, &config) && at.elapsed() < RECHECK_AFTER
+        });
+        if !fresh {
+            let verifier = config.verifier.as_ref()?;
+            if let Err(error) =
+                verifier.verify_client_cert(&self.leaf, &self.intermediates, UnixTime::now())
+            {
+                tracing::info!(%error, "a connection's client certificate no longer verifies");
+                *checked = None;
+                return None;
+            }
+            *checked = Some((config, Instant::now()));
+        }
+        Some(&self.leaf)
+    }
 }
 
 /// The TLS side of the listener: the configuration in place and a failure counter.
 #[derive(Debug)]
 pub(crate) struct TlsListener {
-    current: ArcSwap<Loaded>,
+    current: Arc<ArcSwap<Loaded>>,
     /// Handshakes that failed or timed out (plain HTTP on the TLS port, a refused client
     /// certificate, no common version or suite …).
     handshake_failures: AtomicU64,
@@ -62,7 +109,7 @@ impl TlsListener {
         authenticator: &Authenticator,
     ) -> Result<Option<Self>, Error> {
         Ok(load(config, authenticator)?.map(|loaded| Self {
-            current: ArcSwap::from_pointee(loaded),
+            current: Arc::new(ArcSwap::from_pointee(loaded)),
             handshake_failures: AtomicU64::new(0),
         }))
     }
@@ -70,6 +117,24 @@ impl TlsListener {
     /// An acceptor with the configuration in place (a connection keeps it for its life).
     pub(crate) fn acceptor(&self) -> TlsAcceptor {
         TlsAcceptor::from(Arc::clone(&self.current.load().server))
+    }
+
+    /// The client certificate a handshake verified (`chain`: leaf first), held for the
+    /// connection's requests; `None` when the client sent none.
+    pub(crate) fn client_certificate(
+        &self,
+        chain: Option<&[CertificateDer<'_>]>,
+    ) -> Option<Arc<ClientCertificate>> {
+        let (leaf, intermediates) = chain?.split_first()?;
+        Some(Arc::new(ClientCertificate {
+            leaf: leaf.clone().into_owned(),
+            intermediates: intermediates
+                .iter()
+                .map(|c| c.clone().into_owned())
+                .collect(),
+            config: Arc::clone(&self.current),
+            checked: Mutex::new(Some((self.current.load_full(), Instant::now()))),
+        }))
     }
 }
 
@@ -150,8 +215,9 @@ pub(crate) fn load(
     let builder = ServerConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&versions)
         .map_err(|e| tls_error(CIPHER_SUITES, e.to_string()))?;
-    let builder = match client_verifier(config, authenticator)? {
-        Some(verifier) => builder.with_client_cert_verifier(verifier),
+    let verifier = client_verifier(config, authenticator)?;
+    let builder = match &verifier {
+        Some(verifier) => builder.with_client_cert_verifier(Arc::clone(verifier)),
         None => builder.with_no_client_auth(),
     };
     let leaf = chain[0].clone();
@@ -179,6 +245,7 @@ pub(crate) fn load(
     Ok(Some(Loaded {
         server: Arc::new(server),
         leaf,
+        verifier,
     }))
 }
 

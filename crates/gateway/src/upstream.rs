@@ -100,6 +100,14 @@ pub trait Upstream: Send + Sync + 'static {
     /// The server name, as in `mcp_servers`.
     fn name(&self) -> &str;
 
+    /// The contents of the CA file this back end trusts for https (`ca_file`), as read
+    /// when it was built; `None` without one. A reload compares it with the file on disk
+    /// and rebuilds the back end when they differ (a CA removed from the bundle must stop
+    /// being trusted).
+    fn trust_anchors(&self) -> Option<&[u8]> {
+        None
+    }
+
     /// Sends one request and waits for its answer.
     fn request<'a>(
         &'a self,

@@ -163,6 +163,16 @@ async fn bad_credentials_are_limited_per_source_and_forwarded_for_is_ignored_fro
     );
     assert!(admin.headers.contains_key("retry-after"));
     assert_eq!(admin.json()["error"], "rate_limited");
+    // /metrics checks credentials as well: limited per source like the admin API.
+    let metrics = harness
+        .send(Method::GET, "/metrics", &[("x-api-key", wrong)], "")
+        .await;
+    assert_eq!(
+        metrics.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        metrics.body
+    );
     let health = harness.send(Method::GET, "/health", &[], "").await;
     assert_eq!(health.status, StatusCode::OK);
     harness.stop().await;

@@ -205,6 +205,33 @@ async fn adding_and_removing_a_server_by_reload() {
 }
 
 #[tokio::test]
+async fn a_changed_back_end_ca_file_rebuilds_that_back_end_on_reload() {
+    let (dir, path, harness) = from_file().await;
+    let ca = dir.path().join("vault-ca.pem");
+    std::fs::write(&ca, "first bundle").expect("write");
+    let mut text = std::fs::read_to_string(&path).expect("read");
+    text.push_str(&format!(
+        "  vault:\n    mode: remote\n    endpoint: https://127.0.0.1:9/mcp\n    ca_file: {}\n",
+        ca.display()
+    ));
+    std::fs::write(&path, &text).expect("write");
+    assert_eq!(
+        harness.gateway.reload().await.expect("reload"),
+        ["mcp_servers.vault: added"]
+    );
+    // Same file, same bytes: nothing to do.
+    assert!(harness.gateway.reload().await.expect("reload").is_empty());
+    // Same path, new bytes (a CA taken out of the bundle): the back end is rebuilt, so
+    // it stops trusting what the file no longer holds.
+    std::fs::write(&ca, "second bundle").expect("write");
+    assert_eq!(
+        harness.gateway.reload().await.expect("reload"),
+        ["mcp_servers.vault: changed (restarted)"]
+    );
+    harness.stop().await;
+}
+
+#[tokio::test]
 async fn stop_and_start_a_back_end() {
     let harness = Harness::start(FRONT_DOOR).await;
     let b = harness.session(KEY_B).await;

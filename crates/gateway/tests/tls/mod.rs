@@ -571,3 +571,27 @@ fn unusable_tls_files_are_config_errors_naming_the_file() {
     assert!(error.is_config(), "{error}");
     assert!(error.to_string().contains("missing-ca.pem"), "{error}");
 }
+
+#[tokio::test]
+async fn a_certificate_revoked_by_a_reload_stops_working_on_an_open_connection() {
+    let (mut pki, yaml) = setup("", Some("require"));
+    let laptop = pki.client("service-a-laptop");
+    let harness = start(&pki, &yaml).await;
+    let mut open = Connection::open(harness.addr, &pki, &Offer::with_certificate(&laptop))
+        .await
+        .expect("connect");
+    assert_eq!(open.tool_names(None).await, ["charge"]);
+
+    // The operator revokes the certificate and reloads; the connection stays open.
+    pki.write("clients-crl.pem", &pki.crl_pem(&[&laptop]));
+    harness.gateway.reload().await.expect("reload");
+    let (status, _, body) = open
+        .list(None)
+        .await
+        .expect("an answer on the same connection");
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // New connections with it are refused at the handshake, as before.
+    let error = refused(harness.addr, &pki, &Offer::with_certificate(&laptop)).await;
+    assert!(error.contains("CertificateRevoked"), "{error}");
+    harness.stop().await;
+}
