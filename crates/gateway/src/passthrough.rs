@@ -303,7 +303,10 @@ async fn pass(
     let stripped = params.and_then(without_credential);
     let params = stripped.as_deref().or(params);
     let _slot = limits::backend_slot(exchange, &request.id, server)?;
-    let mut reply = upstream.request(&request.method, params).await;
+    // With the request's trace context, like tools/call.
+    let mut reply = upstream
+        .request_traced(&request.method, params, exchange.trace.context())
+        .await;
     if exchange.version.is_stateless()
         && let Ok(UpstreamReply::Result(result)) = &mut reply
         && let Some(completed) = complete_result(result, &request.method)

@@ -207,6 +207,12 @@ async fn get_read_and_complete_reach_the_owning_back_end() {
         get.params.as_deref(),
         Some(r#"{"name":"summarize","arguments":{"n":"1"}}"#)
     );
+    // Each carried the request's trace context, like a tools/call.
+    for received in docs.received() {
+        let traceparent = received.traceparent.expect("traced");
+        assert_eq!(traceparent.len(), 55, "{traceparent}");
+        assert!(traceparent.starts_with("00-"), "{traceparent}");
+    }
     harness.stop().await;
 }
 
