@@ -1013,6 +1013,13 @@ mcp_servers:
         acknowledged.len(),
         refused.len()
     );
+    // The answer names the cause the operator must fix (EFBIG here: "File too large").
+    let said = first_refusal
+        .as_ref()
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(said.contains("too large"), "{first_refusal:?}");
     assert!(
         acknowledged.len() >= 10,
         "the store took {} writes",

@@ -331,6 +331,16 @@ pub(crate) fn tool_call<'r>(
     });
 }
 
+/// A call refused because its back end was at `max_concurrency` (never forwarded).
+pub(crate) fn tool_busy(exchange: &Exchange<'_>, server: &str, tool: &str) {
+    record(true, || {
+        caller_record(Kind::Tool, Verdict::Deny, exchange.caller)
+            .server(server)
+            .tool(tool)
+            .reason(Some("the back end is at its max_concurrency"))
+    });
+}
+
 /// An admin action that was carried out: `action` on `server`/`tool` for `tenant`
 /// (`None`: every tenant); the subject is who did it.
 pub(crate) fn admin(

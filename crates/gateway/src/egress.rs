@@ -80,7 +80,8 @@ pub(crate) async fn call(
             };
             let params = json!({"name": args.tool, "arguments": args.arguments});
             let params = raw(&params.to_string())?;
-            let _slot = limits::backend_slot(exchange, id, &args.server)?;
+            let _slot = limits::backend_slot(exchange, id, &args.server)
+                .inspect_err(|_| audit::tool_busy(exchange, &args.server, &args.tool))?;
             let started = audit::clock();
             // Forwarded with the request's trace context, and counted (metrics, stats).
             let reply =

@@ -192,7 +192,8 @@ async fn call_flat(
     let stripped = params.and_then(without_credential);
     let params = stripped.as_deref().or(params);
     // A slot of the back end's max_concurrency, held until it answered.
-    let _slot = limits::backend_slot(exchange, id, server)?;
+    let _slot = limits::backend_slot(exchange, id, server)
+        .inspect_err(|_| audit::tool_busy(exchange, server, name))?;
     let started = audit::clock();
     // Forwarded with the request's trace context, and counted (metrics, stats).
     let reply = metrics::call_tool(exchange, upstream.as_ref(), name, params).await;

@@ -231,11 +231,19 @@ pub(crate) fn document(value: &impl serde::Serialize) -> Response<Body> {
 
 /// An overlay store failure (the change was not made): `500 store_error`.
 pub(crate) fn store_failure(error: &hangar_projection::Error) -> Failure {
-    Failure::http(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "store_error",
-        format!("the overlay store refused the change (nothing changed): {error}"),
-    )
+    // The causes too (e.g. "File too large", "No space left on device"): the operator
+    // reading this answer needs them to act.
+    let mut message = format!("the overlay store refused the change (nothing changed): {error}");
+    let mut cause = std::error::Error::source(error);
+    while let Some(error) = cause {
+        let text = error.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = error.source();
+    }
+    Failure::http(StatusCode::INTERNAL_SERVER_ERROR, "store_error", message)
 }
 
 /// A start or stop that did nothing: `404 not_found` (unknown back end), `409 conflict`

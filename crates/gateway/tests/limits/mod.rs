@@ -260,10 +260,16 @@ where
 
 #[tokio::test]
 async fn a_back_end_at_max_concurrency_answers_busy_without_naming_itself_in_front_door() {
-    let config = FRONT_DOOR.replace(
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
+    let mut config = FRONT_DOOR.replace(
         "    description: \"Payments backend\"\n",
         "    description: \"Payments backend\"\n    max_concurrency: 1\n",
     );
+    config.push_str(&format!(
+        "audit: {{enabled: true, path: {}}}\n",
+        audit.display()
+    ));
     let payments = FakeUpstream::new("payments", ["charge", "refund"]).with_call_delay(SLOW);
     let harness =
         Harness::start_with_upstreams(&config, Options::default(), payments.clone(), &[]).await;
@@ -288,6 +294,15 @@ async fn a_back_end_at_max_concurrency_answers_busy_without_naming_itself_in_fro
     // The slot is free again once the first call answered.
     assert_served(&harness.call(&a, "charge").await);
     harness.stop().await;
+    // The refusal is a tool decision of its own in the audit log.
+    let text = std::fs::read_to_string(&audit).expect("the audit file");
+    let busy: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("max_concurrency"))
+        .collect();
+    assert_eq!(busy.len(), 1, "{text}");
+    assert!(busy[0].contains(r#""verdict":"deny""#), "{}", busy[0]);
+    assert!(busy[0].contains(r#""tool":"charge""#), "{}", busy[0]);
 }
 
 #[tokio::test]
