@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hangar_identity::{CallerIdentity, RequestContext};
+use hangar_identity::{CallerIdentity, Rejection, RequestContext};
 use hangar_mcp::{
     DecodeLimits, McpHeaders, Message, ProtocolVersion, RequestMeta, validate_headers,
 };
@@ -203,9 +203,18 @@ pub(crate) async fn authenticate(
             .and_then(|c| c.client_certificate.as_deref())
             .and_then(crate::tls::ClientCertificate::current),
     };
+    decide(snapshot, snapshot.authenticator.authenticate(&context)).await
+}
+
+/// One authentication decision (a request's credential, or a message's own token):
+/// timed for the metrics and recorded in the audit log; a refusal becomes its answer.
+async fn decide(
+    snapshot: &Snapshot,
+    attempt: impl Future<Output = Result<CallerIdentity, Rejection>>,
+) -> Result<CallerIdentity, Failure> {
     let started = audit::clock();
     let timer = std::time::Instant::now();
-    let outcome = snapshot.authenticator.authenticate(&context).await;
+    let outcome = attempt.await;
     snapshot.metrics.auth(outcome.as_ref(), timer.elapsed());
     match outcome {
         Ok(caller) => {
@@ -246,20 +255,9 @@ async fn message_caller(
     let Some(token) = hangar_identity::message_token(&value) else {
         return Ok(None);
     };
-    let started = audit::clock();
-    let timer = std::time::Instant::now();
-    let outcome = authenticator.authenticate_message(token).await;
-    snapshot.metrics.auth(outcome.as_ref(), timer.elapsed());
-    match outcome {
-        Ok(caller) => {
-            audit::auth_allowed(&caller, started);
-            Ok(Some(caller))
-        }
-        Err(rejection) => {
-            audit::auth_denied(&rejection, started);
-            Err(Failure::Auth(Box::new(authenticator.answer(&rejection))))
-        }
-    }
+    decide(snapshot, authenticator.authenticate_message(token))
+        .await
+        .map(Some)
 }
 
 /// The version a request without an `MCP-Protocol-Version` header speaks: the one in its
