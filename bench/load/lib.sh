@@ -136,3 +136,18 @@ mint() {
     $LOAD mint-hs256 --secret "$SECRET" \
         --claims "{\"sub\":\"$1\",\"tenant_id\":\"$2\",\"iss\":\"hangar-bench\",\"aud\":\"mcp-hangar\"}"
 }
+
+# echo_config TENANT...: the benchmark config (config_head) with each TENANT allowed the
+# echo tool.
+echo_config() {
+    local tenant
+    config_head
+    for tenant in "$@"; do
+        printf '        "%s": { allow_list: [echo] }\n' "$tenant"
+    done
+}
+
+# The stateless 2026-07-28 tools/call of echo every driver sends, and its headers
+# (without the credential: `--header "Authorization: Bearer …"` goes beside them).
+BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}'
+STATELESS=(--header "MCP-Protocol-Version: 2026-07-28" --header "Mcp-Method: tools/call" --header "Mcp-Name: echo")

@@ -35,12 +35,7 @@ start_echo
 
 # --- the gateway's config and token ----------------------------------------------------
 TOKEN=$(mint bench-agent tenant:bench)
-{
-    config_head
-    cat <<EOF
-        "tenant:bench": { allow_list: [echo] }
-EOF
-} >"$WORK/config.yaml"
+echo_config tenant:bench >"$WORK/config.yaml"
 GATEWAY=("$BIN/mcp-hangar" --config "$WORK/config.yaml" serve --http --host 127.0.0.1 --port 0)
 
 # --- start to ready ----------------------------------------------------------------------
@@ -53,9 +48,7 @@ STARTUP=$(grep '^RESULT' <<<"$STARTUP")
 start_gateway "$WORK/config.yaml" gateway
 IDLE_RSS=$(kb VmRSS "$GW_PID")
 
-BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}'
-HEADERS=(--header "Authorization: Bearer $TOKEN" --header "MCP-Protocol-Version: 2026-07-28"
-    --header "Mcp-Method: tools/call" --header "Mcp-Name: echo")
+HEADERS=(--header "Authorization: Bearer $TOKEN" "${STATELESS[@]}")
 
 # One call by hand first: it must be a result, not an error.
 CHECK=$(curl -s "$GW_URL" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \

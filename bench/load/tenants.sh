@@ -45,14 +45,7 @@ declare -A TOKEN
 for t in a b c; do
     TOKEN[$t]=$(mint "agent-$t" "tenant:$t")
 done
-{
-    config_head
-    cat <<EOF
-        "tenant:a": { allow_list: [echo] }
-        "tenant:b": { allow_list: [echo] }
-        "tenant:c": { allow_list: [echo] }
-EOF
-} >"$WORK/baseline.yaml"
+echo_config tenant:a tenant:b tenant:c >"$WORK/baseline.yaml"
 cp "$WORK/baseline.yaml" "$WORK/limited.yaml"
 cat >>"$WORK/limited.yaml" <<EOF
 rate_limits:
@@ -61,10 +54,8 @@ rate_limits:
     "tenant:a": { requests_per_second: $A_LIMIT, burst: $A_LIMIT }
 EOF
 
-BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}'
 headers() { # headers TENANT: the driver's --header flags for TENANT
-    printf '%s\n' --header "Authorization: Bearer ${TOKEN[$1]}" --header "MCP-Protocol-Version: 2026-07-28" \
-        --header "Mcp-Method: tools/call" --header "Mcp-Name: echo"
+    printf '%s\n' --header "Authorization: Bearer ${TOKEN[$1]}" "${STATELESS[@]}"
 }
 
 # phase NAME: a fresh gateway on $WORK/NAME.yaml, one checked call per tenant, then the

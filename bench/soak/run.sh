@@ -16,12 +16,7 @@ RATE=${RATE:-500}
 source bench/load/lib.sh
 start_echo
 TOKEN=$(mint agent-soak tenant:soak)
-{
-    config_head
-    cat <<EOF2
-        "tenant:soak": { allow_list: [echo] }
-EOF2
-} >"$WORK/soak.yaml"
+echo_config tenant:soak >"$WORK/soak.yaml"
 start_gateway "$WORK/soak.yaml" soak
 PORT=${GW_BASE##*:}
 
@@ -29,8 +24,6 @@ sleep 2
 RSS_IDLE=$(kb VmRSS "$GW_PID")
 echo "gateway pid $GW_PID on $GW_BASE; idle VmRSS ${RSS_IDLE} kB" >&2
 
-BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}'
-STATELESS=(--header "MCP-Protocol-Version: 2026-07-28" --header "Mcp-Method: tools/call" --header "Mcp-Name: echo")
 pids=()
 $LOAD run --url "$GW_URL" --header "Authorization: Bearer $TOKEN" "${STATELESS[@]}" --body "$BODY" \
     --concurrency 4 --rate "$RATE" --duration "$DURATION" --warmup 0 >"$WORK/valid.txt" &
