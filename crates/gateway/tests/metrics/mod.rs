@@ -752,5 +752,20 @@ async fn the_audit_logs_counters_are_exported_when_it_is_on() {
     }
     // At least the session's two authentications and the call.
     assert!(written >= 3.0, "{written}");
+    // A wrong key on /metrics is refused, and recorded like any refused credential.
+    let refused = harness
+        .send(
+            Method::GET,
+            "/metrics",
+            &[("x-api-key", "wrong-key-0123456789abcdef")],
+            "",
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
     harness.stop().await;
+    // Each scrape's credential check is an auth decision in the audit log.
+    let text = std::fs::read_to_string(&path).expect("the audit file");
+    let by = |needle: &str| text.lines().filter(|l| l.contains(needle)).count();
+    assert!(by(r#""subject":"ops-viewer""#) >= 1, "{text}");
+    assert_eq!(by(r#""reason":"invalid_api_key""#), 1, "{text}");
 }
