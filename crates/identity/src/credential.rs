@@ -121,23 +121,39 @@ const LENIENT_URL_SAFE: GeneralPurpose = GeneralPurpose::new(
 
 /// The shape of a bearer value.
 pub(crate) fn shape(token: &str) -> Shape {
-    let segments: Vec<&str> = token.split('.').collect();
     let base64url = |s: &str| {
         s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'='))
     };
-    let is_jwt = segments.len() == 3
-        && !segments[0].is_empty()
-        && !segments[1].is_empty()
-        && segments.iter().all(|s| base64url(s));
+    let mut segments = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Shape::Opaque;
+    };
+    let is_jwt = !header.is_empty()
+        && !payload.is_empty()
+        && [header, payload, signature].iter().all(|s| base64url(s));
     if !is_jwt {
         return Shape::Opaque;
     }
+    // Only `iss` is read (skipping the other claims, no map is built): this runs on every
+    // request, cache hits included. A payload that is not an object, a non-string `iss`
+    // or a repeated one gives no issuer, which no verifier claims.
+    #[derive(serde::Deserialize)]
+    struct Unverified {
+        iss: Option<String>,
+    }
     let issuer = LENIENT_URL_SAFE
-        .decode(segments[1])
+        .decode(payload)
         .ok()
-        .and_then(|payload| serde_json::from_slice::<serde_json::Value>(&payload).ok())
-        .and_then(|claims| claims.get("iss")?.as_str().map(str::to_owned));
+        // (A derived struct also reads a JSON array; claims are an object.)
+        .filter(|payload| payload.trim_ascii_start().starts_with(b"{"))
+        .and_then(|payload| serde_json::from_slice::<Unverified>(&payload).ok())
+        .and_then(|claims| claims.iss);
     Shape::Jwt { issuer }
 }
 

@@ -446,3 +446,69 @@ fn mtls_identity_can_be_shared_between_connections() {
     fn shareable<T: Send + Sync + 'static>() {}
     shareable::<MtlsIdentity>();
 }
+
+/// The token cache answers a known bearer value before the walk over `auth.order`, but
+/// not when a client certificate came with it: `mtls` first in the order still wins.
+#[tokio::test]
+async fn a_cached_token_does_not_override_an_earlier_mtls_method() {
+    use std::time::{Duration, SystemTime};
+
+    use hangar_config::{Config, MapEnvironment};
+    use hangar_identity::{Authenticator, HttpClient, RequestContext};
+    use josekit::jws::{HS256, JwsHeader};
+    use josekit::jwt::{self, JwtPayload};
+
+    install_crypto_provider();
+    let mut pki = Pki::new();
+    let client = pki.client("svc-a");
+    let yaml = format!(
+        "tls: {{enabled: true, cert_file: server.pem, key_file: server-key.pem}}
+auth:
+  enabled: true
+  order: [mtls, jwt]
+  mtls: {{enabled: true, ca_file: {:?}, allowed_subjects: [\"CN=svc-a,O=Acme\"]}}
+  jwt: {{enabled: true, algorithm: HS256, secret: 0123456789abcdef0123456789abcdef}}
+",
+        pki.ca_file().display().to_string()
+    );
+    let config = Config::from_yaml_str(&yaml, "c.yaml", &MapEnvironment::new()).unwrap();
+    let authenticator =
+        Authenticator::new(&config.auth, HttpClient::new(Duration::from_secs(1))).unwrap();
+
+    let mut payload = JwtPayload::new();
+    payload.set_subject("agent-7");
+    payload.set_expires_at(&(SystemTime::now() + Duration::from_secs(300)));
+    let signer = HS256
+        .signer_from_bytes(b"0123456789abcdef0123456789abcdef")
+        .unwrap();
+    let token = jwt::encode_with_signer(&payload, &JwsHeader::new(), &signer).unwrap();
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    let uri: http::Uri = "/mcp".parse().unwrap();
+    let subject = |certificate| {
+        let request = RequestContext {
+            headers: &headers,
+            uri: &uri,
+            client_certificate: certificate,
+        };
+        let authenticator = &authenticator;
+        async move {
+            authenticator
+                .authenticate(&request)
+                .await
+                .map(|c| c.subject)
+        }
+    };
+    // Twice without a certificate: verified, then answered from the cache.
+    assert_eq!(subject(None).await, Ok("agent-7".into()));
+    assert_eq!(subject(None).await, Ok("agent-7".into()));
+    assert_eq!(authenticator.token_cache().unwrap().len(), 1);
+    // With the certificate the walk runs, and mtls comes first.
+    assert_eq!(
+        subject(Some(client.cert())).await,
+        Ok("CN=svc-a,O=Acme".into())
+    );
+}

@@ -1,7 +1,5 @@
 //! The walk over `auth.order` for one request's credential.
 
-use std::future::Future;
-
 use hangar_config::AuthMethodKind;
 use rustls::pki_types::CertificateDer;
 
@@ -15,6 +13,17 @@ impl Authenticator {
         credential: Option<Credential<'_>>,
         certificate: Option<&CertificateDer<'_>>,
     ) -> Result<CallerIdentity, Rejection> {
+        // A bearer value verified before is answered from the cache before the walk:
+        // only a JWT or OIDC verifier caches, and which one a value goes to depends on the
+        // value alone, so the walk would end at the same cached caller. Not when a client
+        // certificate is present, which the walk may prefer (`mtls` earlier in the order).
+        let cache_checked = match (credential, certificate) {
+            (Some(Credential::Bearer(token)), None) => match self.cache_hit(token) {
+                Some(caller) => return Ok(caller),
+                None => true,
+            },
+            _ => false,
+        };
         let bearer = match credential {
             Some(Credential::Bearer(token)) => Some((token, self.route(token))),
             _ => None,
@@ -39,12 +48,18 @@ impl Authenticator {
                 }
                 (AuthMethodKind::Jwt, _, Some((token, Route::Jwt | Route::Both))) => {
                     if let Some((jwt, _)) = &self.jwt {
-                        return self.cached(token, async { jwt.verify(token) }).await;
+                        return self.cached(token, cache_checked, |token| jwt.verify(token));
                     }
                 }
                 (AuthMethodKind::Oidc, _, Some((token, Route::Oidc | Route::Both))) => {
                     if let Some((oidc, _)) = &self.oidc {
-                        return self.cached(token, oidc.verify(token)).await;
+                        if let (false, Some(caller)) = (cache_checked, self.cache_hit(token)) {
+                            return Ok(caller);
+                        }
+                        // Boxed: the key fetch behind a miss is a large future, and the
+                        // hit above must not carry it (nor copy it) on every request.
+                        let verified = Box::pin(oidc.verify(token)).await;
+                        return self.remember(token, verified);
                     }
                 }
                 (AuthMethodKind::Introspection, _, Some((token, Route::Unclaimed { .. }))) => {
@@ -52,7 +67,8 @@ impl Authenticator {
                     // bounded by cache_ttl_seconds, so a revoked token stops working then
                     // and not only at its exp.
                     if let Some(introspector) = &self.introspection {
-                        match introspector.verify(token).await {
+                        // Boxed, like the OIDC miss: an HTTP exchange is a large future.
+                        match Box::pin(introspector.verify(token)).await {
                             Ok(caller) if !caller.has_scopes(introspector.required_scopes()) => {
                                 return Err(Rejection::InsufficientScope {
                                     required: introspector.required_scopes().to_vec(),
@@ -113,16 +129,32 @@ impl Authenticator {
         }
     }
 
-    /// The cached caller for `token`, else the verifier's answer (cached when good).
-    async fn cached(
+    /// The cached caller for `token`, if the cache has it.
+    fn cache_hit(&self, token: &str) -> Option<CallerIdentity> {
+        self.cache.as_ref().and_then(|c| c.get(token))
+    }
+
+    /// The cached caller for `token` (unless the cache was `checked` already), else the
+    /// verifier's answer (cached when good).
+    fn cached(
         &self,
         token: &str,
-        verify: impl Future<Output = Result<CallerIdentity, TokenError>>,
+        checked: bool,
+        verify: impl FnOnce(&str) -> Result<CallerIdentity, TokenError>,
     ) -> Result<CallerIdentity, Rejection> {
-        if let Some(caller) = self.cache.as_ref().and_then(|c| c.get(token)) {
+        if !checked && let Some(caller) = self.cache_hit(token) {
             return Ok(caller);
         }
-        let caller = verify.await.map_err(Rejection::InvalidToken)?;
+        self.remember(token, verify(token))
+    }
+
+    /// A verifier's answer for `token`, cached when good.
+    fn remember(
+        &self,
+        token: &str,
+        verified: Result<CallerIdentity, TokenError>,
+    ) -> Result<CallerIdentity, Rejection> {
+        let caller = verified.map_err(Rejection::InvalidToken)?;
         if let Some(cache) = &self.cache {
             cache.insert(token, &caller);
         }

@@ -115,6 +115,30 @@ fn shapes() {
         }
     );
     assert_eq!(shape("a.b.c"), Shape::Jwt { issuer: None });
+    // Other claims are skipped; an `iss` that is not one string names no issuer.
+    let claims = |json: &str| {
+        use base64::Engine as _;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+        shape(&format!("eyJhbGciOiJIUzI1NiJ9.{payload}.c2ln"))
+    };
+    assert_eq!(
+        claims(r#"{"sub":"a","aud":["x",{"y":[1,2]}],"exp":1,"iss":"https://i.example"}"#),
+        Shape::Jwt {
+            issuer: Some("https://i.example".into())
+        }
+    );
+    for no_issuer in [
+        r#"{"iss":1}"#,
+        r#"{"iss":"https://a.example","iss":"https://b.example"}"#,
+        r#"["iss"]"#,
+        r#"{"sub":"a"}"#,
+    ] {
+        assert_eq!(
+            claims(no_issuer),
+            Shape::Jwt { issuer: None },
+            "{no_issuer}"
+        );
+    }
     for opaque in [
         "s3cret",
         "a.b",
