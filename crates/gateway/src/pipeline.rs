@@ -255,9 +255,14 @@ async fn message_caller(
     let Some(token) = hangar_identity::message_token(&value) else {
         return Ok(None);
     };
-    decide(snapshot, authenticator.authenticate_message(token))
-        .await
-        .map(Some)
+    // Boxed: a message token may need an OIDC key fetch or an introspection exchange,
+    // large futures that calls without one should not carry.
+    decide(
+        snapshot,
+        Box::pin(authenticator.authenticate_message(token)),
+    )
+    .await
+    .map(Some)
 }
 
 /// The version a request without an `MCP-Protocol-Version` header speaks: the one in its

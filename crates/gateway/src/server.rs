@@ -266,18 +266,22 @@ async fn routes(gateway: &Arc<Gateway>, mut request: Request<Incoming>) -> Respo
     {
         return wire::answer(refused);
     }
+    // The cold routes' futures are boxed: the hot one (POST /mcp) must not be as large
+    // as the largest of them, since hyper moves the whole request future once per request.
     let path = request.uri().path();
     match (request.method(), path) {
         (&Method::POST, MCP_PATH) => pipeline::post(gateway, request).await,
-        (&Method::DELETE, MCP_PATH) => pipeline::delete(gateway, request).await,
-        (&Method::GET, MCP_PATH) => pipeline::get(gateway, request).await,
+        (&Method::DELETE, MCP_PATH) => Box::pin(pipeline::delete(gateway, request)).await,
+        (&Method::GET, MCP_PATH) => Box::pin(pipeline::get(gateway, request)).await,
         (_, MCP_PATH) => wire::answer(Failure::http(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "use POST, GET or DELETE",
         )),
-        (_, path) if path.starts_with(admin::PREFIX) => admin::handle(gateway, request).await,
-        (_, metrics::PATH) => metrics::handle(gateway, request).await,
+        (_, path) if path.starts_with(admin::PREFIX) => {
+            Box::pin(admin::handle(gateway, request)).await
+        }
+        (_, metrics::PATH) => Box::pin(metrics::handle(gateway, request)).await,
         (&Method::GET, "/health" | "/health/live") => {
             wire::json(StatusCode::OK, &br#"{"status":"ok"}"#[..])
         }
