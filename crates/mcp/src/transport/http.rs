@@ -50,7 +50,9 @@ pub(crate) struct HttpTransport {
 
 pub(crate) struct HttpInner {
     shared: Arc<Shared>,
-    client: Client,
+    /// The pooled client of each thread that talks to this back end (see [`Self::client`]).
+    clients: thread_local::ThreadLocal<Client>,
+    connector: super::https::Connector,
     endpoint: Uri,
     credentials: Credentials,
     preference: ProtocolPreference,
@@ -85,12 +87,10 @@ impl HttpTransport {
             }
             let credentials = Credentials::new(headers, oauth)?;
             let connector = super::https::connector(connect_timeout, ca_file)?;
-            let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-                .pool_idle_timeout(Duration::from_secs(90))
-                .build(connector);
             Ok(Arc::new(HttpInner {
                 shared: Arc::clone(&shared),
-                client,
+                clients: thread_local::ThreadLocal::new(),
+                connector,
                 endpoint,
                 credentials,
                 preference,
@@ -186,6 +186,18 @@ impl HttpTransport {
 }
 
 impl HttpInner {
+    /// This thread's pooled client. Each thread has its own pool: a pooled connection's
+    /// task runs on the runtime that opened it, and a thread-per-core gateway (one
+    /// single-threaded runtime per serving thread) would otherwise hand every call to
+    /// another thread and back — a wake-up of the other core twice per call.
+    fn client(&self) -> &Client {
+        self.clients.get_or(|| {
+            hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(90))
+                .build(self.connector.clone())
+        })
+    }
+
     async fn request(
         &self,
         id: i64,
@@ -302,7 +314,7 @@ impl HttpInner {
         // The back end's own credentials first; the transport's headers cannot be
         // overridden by them (the reserved names are refused at start).
         self.credentials
-            .apply(&self.shared, &self.client, headers)
+            .apply(&self.shared, self.client(), headers)
             .await?;
         headers.insert(ACCEPT, ACCEPT_BOTH);
         headers.insert(CONTENT_TYPE, JSON);
@@ -311,7 +323,7 @@ impl HttpInner {
         }
         headers.extend(extra);
 
-        let response = self.client.request(request).await.map_err(|e| {
+        let response = self.client().request(request).await.map_err(|e| {
             if e.is_connect() {
                 self.shared.err_unreachable(source_text(&e))
             } else {
