@@ -68,6 +68,11 @@ struct Serve {
     /// Do not reload when the config file changes (SIGHUP and the admin API still do).
     #[arg(long)]
     no_watch: bool,
+    /// Serving threads, each with its own single-threaded runtime, that connections are
+    /// spread over [default: one per CPU]. 0: one work-stealing runtime serves
+    /// everything (tokio's `TOKIO_WORKER_THREADS` sizes it).
+    #[arg(long, env = "HANGAR_WORKERS")]
+    workers: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -99,17 +104,27 @@ fn main() -> ExitCode {
             return ExitCode::from(64);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // Thread per core: the serving threads run the connections (hangar-gateway's
+    // workers.rs); this thread's runtime keeps the rest (accept loop, signals, reload,
+    // back-end discovery). With --workers 0, a work-stealing runtime does everything.
+    let workers = serve.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let runtime = if workers == 0 {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build();
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("mcp-hangar: cannot start the runtime: {error}");
             return ExitCode::from(70);
         }
     };
-    match runtime.block_on(run(config, path, cli.data_dir.clone(), serve)) {
+    match runtime.block_on(run(config, path, cli.data_dir.clone(), serve, workers)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("mcp-hangar: {error:#}");
@@ -128,12 +143,15 @@ async fn run(
     path: PathBuf,
     data_dir: Option<PathBuf>,
     serve: &Serve,
+    workers: usize,
 ) -> anyhow::Result<()> {
     if !serve.http {
         tracing::info!("no transport flag given: serving HTTP (--http is the default)");
     }
     let metrics_listen = config.metrics.listen;
-    let mut builder = Gateway::builder(config).config_path(&path);
+    let mut options = hangar_gateway::Options::default();
+    options.workers = workers;
+    let mut builder = Gateway::builder(config).config_path(&path).options(options);
     if let Some(dir) = data_dir {
         builder = builder.data_dir(dir);
     }

@@ -68,6 +68,7 @@ mod tls;
 mod trace;
 mod upstream;
 mod wire;
+mod workers;
 
 pub use backend::{BackendUpstream, backend_config};
 pub use error::Error;

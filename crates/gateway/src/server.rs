@@ -23,6 +23,7 @@ use crate::pipeline;
 use crate::state::Gateway;
 use crate::trace::Trace;
 use crate::wire::{self, Body, Failure};
+use crate::workers::Workers;
 
 /// The MCP endpoint's path.
 pub const MCP_PATH: &str = "/mcp";
@@ -93,9 +94,14 @@ impl Gateway {
             .timer(TokioTimer::new())
             .header_read_timeout(self.options.header_read_timeout);
         let builder = Arc::new(builder);
+        // The serving threads (Options::workers; none: this runtime serves).
+        let workers = Workers::start(self.options.workers).map_err(|source| Error::Io {
+            path: "serving threads".into(),
+            source,
+        })?;
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
-        tracing::info!(%local, tls = self.tls.is_some(), "listening");
+        tracing::info!(%local, tls = self.tls.is_some(), workers = workers.len(), "listening");
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
@@ -108,7 +114,7 @@ impl Gateway {
                             continue;
                         }
                     };
-                    self.spawn_connection(&builder, &graceful, stream, peer);
+                    self.spawn_connection(&workers, &builder, &graceful, stream, peer);
                 }
                 () = &mut shutdown => break,
             }
@@ -126,14 +132,18 @@ impl Gateway {
         self.stop_upstreams(STOP_TIMEOUT).await;
         // Every request has finished: the audit queue is written out last.
         self.close_audit().await;
+        // The serving threads are joined off the runtime (a join blocks).
+        let _ = tokio::task::spawn_blocking(move || drop(workers)).await;
         Ok(())
     }
 
-    /// Serves one accepted connection in its own task: with TLS, the handshake first
-    /// (within the header read timeout; a failure is logged at debug and counted), then
-    /// HTTP/1.1 or HTTP/2 (ALPN, or the connection preface) on it.
+    /// Serves one accepted connection in its own task, on a serving thread when there are
+    /// some: with TLS, the handshake first (within the header read timeout; a failure is
+    /// logged at debug and counted), then HTTP/1.1 or HTTP/2 (ALPN, or the connection
+    /// preface) on it.
     fn spawn_connection(
         self: &Arc<Self>,
+        workers: &Workers,
         builder: &Arc<auto::Builder<TokioExecutor>>,
         graceful: &GracefulShutdown,
         stream: tokio::net::TcpStream,
@@ -150,11 +160,13 @@ impl Gateway {
                 peer,
                 client_certificate: None,
             };
-            tokio::spawn(gateway.serve_connection(builder, watcher, stream, info));
+            workers.serve(stream, move |stream| {
+                gateway.serve_connection(builder, watcher, stream, info)
+            });
             return;
         };
         let acceptor = tls.acceptor();
-        tokio::spawn(async move {
+        workers.serve(stream, move |stream| async move {
             let timeout = gateway.options.header_read_timeout;
             let handshake = acceptor.accept(stream).into_fallible();
             let stream = match tokio::time::timeout(timeout, handshake).await {

@@ -47,6 +47,10 @@ pub struct Options {
     pub drain_timeout: Duration,
     /// Timeout of the identity client (OIDC discovery, JWKS, introspection; default 10 s).
     pub identity_timeout: Duration,
+    /// Serving threads, each with its own single-threaded runtime, that connections are
+    /// spread over (thread per core; the `mcp-hangar` binary starts one per core).
+    /// Default 0: connections are served on the runtime that calls `serve`.
+    pub workers: usize,
 }
 
 impl Default for Options {
@@ -58,6 +62,7 @@ impl Default for Options {
             max_sessions: 100_000,
             drain_timeout: Duration::from_secs(30),
             identity_timeout: Duration::from_secs(10),
+            workers: 0,
         }
     }
 }
