@@ -1,6 +1,7 @@
 //! Streamable-HTTP back ends: a pooled hyper client, JSON and SSE answers, sessions for
 //! servers up to 2025-11-25 and stateless 2026-07-28 servers.
 
+mod pool;
 mod session;
 mod sse_reply;
 
@@ -50,9 +51,11 @@ pub(crate) struct HttpTransport {
 
 pub(crate) struct HttpInner {
     shared: Arc<Shared>,
-    /// The pooled client of each thread that talks to this back end (see [`Self::client`]).
-    clients: thread_local::ThreadLocal<Client>,
-    connector: super::https::Connector,
+    /// The connections of the JSON-RPC POSTs, per thread (pool.rs).
+    pool: pool::Pool,
+    /// hyper-util's pooled client for the rest: the session's `DELETE` and GET stream,
+    /// the OAuth token.
+    client: Client,
     endpoint: Uri,
     credentials: Credentials,
     preference: ProtocolPreference,
@@ -87,10 +90,14 @@ impl HttpTransport {
             }
             let credentials = Credentials::new(headers, oauth)?;
             let connector = super::https::connector(connect_timeout, ca_file)?;
+            let pool = pool::Pool::new(connector.clone(), endpoint.clone())?;
+            let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(90))
+                .build(connector);
             Ok(Arc::new(HttpInner {
                 shared: Arc::clone(&shared),
-                clients: thread_local::ThreadLocal::new(),
-                connector,
+                pool,
+                client,
                 endpoint,
                 credentials,
                 preference,
@@ -186,16 +193,8 @@ impl HttpTransport {
 }
 
 impl HttpInner {
-    /// This thread's pooled client. Each thread has its own pool: a pooled connection's
-    /// task runs on the runtime that opened it, and a thread-per-core gateway (one
-    /// single-threaded runtime per serving thread) would otherwise hand every call to
-    /// another thread and back — a wake-up of the other core twice per call.
     fn client(&self) -> &Client {
-        self.clients.get_or(|| {
-            hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-                .pool_idle_timeout(Duration::from_secs(90))
-                .build(self.connector.clone())
-        })
+        &self.client
     }
 
     async fn request(
@@ -323,16 +322,24 @@ impl HttpInner {
         }
         headers.extend(extra);
 
-        let response = self.client().request(request).await.map_err(|e| {
-            if e.is_connect() {
-                self.shared.err_unreachable(source_text(&e))
-            } else {
+        let (response, lease) = self.pool.send(request).await.map_err(|e| match e {
+            pool::PoolError::Connect(reason) => self.shared.err_unreachable(reason),
+            pool::PoolError::Closed(error) => {
+                tracing::debug!(target: "hangar_mcp::http", backend = %self.shared.name, %error, "no answer");
                 self.shared.err_closed()
             }
         })?;
         let status = response.status();
         let session_id = response.headers().get(&MCP_SESSION_ID).cloned();
         if status == StatusCode::ACCEPTED {
+            // Read to its (empty) end, the connection can be used again.
+            if Limited::new(response.into_body(), MAX_ERROR_BODY)
+                .collect()
+                .await
+                .is_ok()
+            {
+                lease.release();
+            }
             return Ok(Outcome::Accepted);
         }
         let content_type = response
@@ -347,18 +354,22 @@ impl HttpInner {
             // 401 (token), 404 (session) and 405 (discovery) are decided by the caller;
             // other statuses may carry the back end's JSON-RPC error (e.g. -32022 with
             // 400), which is passed through as its answer.
+            let mut body = response.into_body();
             if let (Some(expect), false, true) = (
                 expect,
                 matches!(status.as_u16(), 401 | 404 | 405),
                 content_type.starts_with("application/json"),
-            ) && let Ok(body) = Limited::new(response.into_body(), MAX_ERROR_BODY)
-                .collect()
-                .await
+            ) && let Ok(collected) = Limited::new(&mut body, MAX_ERROR_BODY).collect().await
                 && let Ok(Message::ErrorResponse(error)) =
-                    Message::decode(&body.to_bytes(), &limits)
+                    Message::decode(&collected.to_bytes(), &limits)
                 && error.id.as_ref().is_none_or(|id| *id == Id::Number(expect))
             {
+                lease.release();
                 return Ok(Outcome::Reply(Reply::Error(error.error), session_id));
+            }
+            // An empty answer (a bare 404 or 405) leaves the connection usable.
+            if pool::ended(&mut body) {
+                lease.release();
             }
             return Ok(Outcome::Status(status));
         }
@@ -366,7 +377,12 @@ impl HttpInner {
             return Ok(Outcome::Accepted);
         };
         let reply = if content_type.starts_with("text/event-stream") {
-            sse_reply::read(&self.shared, response.into_body(), expect, &limits).await?
+            let mut body = response.into_body();
+            let reply = sse_reply::read(&self.shared, &mut body, expect, &limits).await?;
+            if pool::ended(&mut body) {
+                lease.release();
+            }
+            reply
         } else if content_type.starts_with("application/json") {
             let body = Limited::new(response.into_body(), MAX_MESSAGE)
                 .collect()
@@ -380,6 +396,8 @@ impl HttpInner {
                     }
                 })?
                 .to_bytes();
+            // The answer was read whole: the connection carries the next request.
+            lease.release();
             let message = Message::decode(&body, &limits)
                 .map_err(|e| self.shared.err_invalid(e.to_string()))?;
             match reply_for(message, expect) {

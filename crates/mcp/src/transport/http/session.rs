@@ -142,6 +142,8 @@ impl HttpInner {
         let mut slot = self.session.current.lock().await;
         self.session.stopped.store(true, Ordering::SeqCst);
         self.session.stop_listening();
+        // Idle connections close now, not at the back end's or the pool's idle timeout.
+        self.pool.clear();
         let Some(session) = slot.take() else {
             return;
         };

@@ -10,10 +10,11 @@ use crate::jsonrpc::{DecodeLimits, Message};
 use crate::sse::SseDecoder;
 use crate::transport::{Reply, Shared, TransportError};
 
-/// Reads `body` until the answer to request `expect`.
+/// Reads `body` until the answer to request `expect` (the rest of the stream, if any, is
+/// left in `body`).
 pub(super) async fn read(
     shared: &Shared,
-    mut body: Incoming,
+    body: &mut Incoming,
     expect: i64,
     limits: &DecodeLimits,
 ) -> Result<Reply, TransportError> {

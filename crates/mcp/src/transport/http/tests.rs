@@ -30,6 +30,8 @@ struct Seen {
     headers: HeaderMap,
     body: Value,
     raw: String,
+    /// The client's end of the connection the request came on.
+    peer: std::net::SocketAddr,
 }
 
 type Answer = Pin<Box<dyn Future<Output = Response<Full<Bytes>>> + Send>>;
@@ -87,7 +89,7 @@ impl Server {
         let record = Arc::clone(&seen);
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
+                let Ok((stream, peer)) = listener.accept().await else {
                     return;
                 };
                 let handler = Arc::clone(&handler);
@@ -107,6 +109,7 @@ impl Server {
                                     headers: parts.headers,
                                     body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
                                     raw: String::from_utf8_lossy(&bytes).into_owned(),
+                                    peer,
                                 };
                                 record.lock().unwrap().push(seen.clone());
                                 Ok::<_, Infallible>(handler(seen).await)
@@ -306,6 +309,33 @@ async fn sse_reply_forwards_notifications_that_come_before_the_answer() {
     assert_eq!(result_text(reply), r#"{"ok":true}"#);
     let notification = notifications.try_recv().unwrap();
     assert_eq!(notification.method, "notifications/tools/list_changed");
+}
+
+/// A connection is used again once its answer was read to the end: JSON, `202` and SSE
+/// answers alike (the SSE stream here ends right after the response, as servers should).
+#[tokio::test]
+async fn every_post_of_a_session_goes_over_one_connection() {
+    let server = Server::start(session_server("2025-11-25", |seen| {
+        sse_answer(&[result(&seen.body["id"], json!({"ok": true}))], "")
+    }))
+    .await;
+    let backend = server.backend(ProtocolPreference::Auto);
+    for _ in 0..3 {
+        let reply = backend
+            .request("tools/call", Some(&raw(r#"{"name":"x"}"#)))
+            .await
+            .unwrap();
+        assert_eq!(result_text(reply), r#"{"ok":true}"#);
+    }
+    let posts: Vec<Seen> = server
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == http::Method::POST)
+        .collect();
+    // server/discover (404), initialize, notifications/initialized, 3 calls.
+    assert_eq!(posts.len(), 6, "{posts:?}");
+    let peers: BTreeSet<_> = posts.iter().map(|s| s.peer).collect();
+    assert_eq!(peers.len(), 1, "{peers:?}");
 }
 
 #[tokio::test]
