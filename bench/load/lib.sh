@@ -69,9 +69,49 @@ field() { # field NAME LINE: the value of NAME=... in a RESULT line
 
 TCK=$(getconf CLK_TCK)
 
+# on_cpu CPU: the command prefix that runs a program on that CPU only (nothing when CPU
+# is empty). ECHO_CPU, GW_CPU and DRIVER_CPU pin the back end, the gateway and the driver.
+on_cpu() {
+    [[ -n ${1:-} ]] && echo "taskset -c $1"
+    return 0
+}
+
+# measure NAME URL PID C: one driver run against URL (HEADERS, BODY, DURATION, WARMUP;
+# on DRIVER_CPU when set), with PID the process serving it; stores "rps p50 p90 p99 max errors cpu_us ctxsw driver_us other%" in ROWS[NAME.C].
+declare -A ROWS
+measure() {
+    local name=$1 url=$2 pid=$3 c=$4 before after cs_before cs_after out total cpu cs
+    local others_before others_after sys_before sys_after other driver
+    cs_before=$(ctx_switches "$pid")
+    others_before=$(($(cpu_ticks "$ECHO_PID") + $(cpu_ticks "$GW_PID")))
+    sys_before=$(busy_ticks)
+    before=$(cpu_ticks "$pid")
+    # shellcheck disable=SC2046
+    out=$($(on_cpu "${DRIVER_CPU:-}") $LOAD run --url "$url" "${HEADERS[@]}" --body "$BODY" --concurrency "$c" \
+        --duration "$DURATION" --warmup "$WARMUP" ${DRIVER_THREADS:+--threads "$DRIVER_THREADS"})
+    after=$(cpu_ticks "$pid")
+    sys_after=$(busy_ticks)
+    others_after=$(($(cpu_ticks "$ECHO_PID") + $(cpu_ticks "$GW_PID")))
+    cs_after=$(ctx_switches "$pid")
+    echo "  $name: $(head -1 <<<"$out")" >&2
+    grep -q '^first error' <<<"$out" && grep '^first error' <<<"$out" >&2
+    out=$(grep '^RESULT' <<<"$out")
+    total=$(field total "$out")
+    cpu=$(awk -v t=$((after - before)) -v hz="$TCK" -v n="$total" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+    # CPU the rest of the machine used meanwhile (not driver, back end or gateway), in %
+    # of all cores over the run: anything above a few % means the numbers are disturbed.
+    other=$(awk -v s=$((sys_after - sys_before)) -v o=$((others_after - others_before)) \
+        -v d="$(field driver_ticks "$out")" -v hz="$TCK" -v t="$((DURATION + WARMUP))" -v n="$(nproc)" \
+        'BEGIN {x = (s - o - d) / hz / t / n * 100; if (x < 0) x = 0; printf "%.0f%%", x}')
+    cs=$(awk -v d=$((cs_after - cs_before)) -v n="$total" 'BEGIN {printf "%.2f", d / n}')
+    driver=$(awk -v t="$(field driver_ticks "$out")" -v hz="$TCK" -v n="$total" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+    ROWS[$name.$c]="$(field rps "$out") $(field p50_us "$out") $(field p90_us "$out") $(field p99_us "$out") $(field max_us "$out") $(field errors "$out") $cpu $cs $driver $other"
+}
+
 # start_echo: starts mcp-echo-backend (BACKEND_THREADS threads); sets ECHO_PID, ECHO_URL.
 start_echo() {
-    $BIN/mcp-echo-backend --threads "${BACKEND_THREADS:-2}" >"$WORK/echo.out" 2>"$WORK/echo.err" &
+    # shellcheck disable=SC2046
+    $(on_cpu "${ECHO_CPU:-}") $BIN/mcp-echo-backend --threads "${BACKEND_THREADS:-2}" >"$WORK/echo.out" 2>"$WORK/echo.err" &
     ECHO_PID=$!
     PIDS+=("$ECHO_PID")
     ECHO_URL=$(wait_line "$WORK/echo.out" | sed -n 's/.*listening on //p')
@@ -81,7 +121,8 @@ start_echo() {
 # $WORK/NAME.*) and waits for /health/ready, then 1 s; sets GW_PID, GW_BASE, GW_URL.
 start_gateway() {
     local config=$1 name=$2 i
-    $BIN/mcp-hangar --config "$config" --data-dir "$WORK/$name.data" serve --http --host 127.0.0.1 --port 0 \
+    # shellcheck disable=SC2046
+    $(on_cpu "${GW_CPU:-}") $BIN/mcp-hangar --config "$config" --data-dir "$WORK/$name.data" serve --http --host 127.0.0.1 --port 0 \
         >"$WORK/$name.out" 2>"$WORK/$name.err" &
     GW_PID=$!
     PIDS+=("$GW_PID")

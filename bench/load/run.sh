@@ -60,37 +60,6 @@ if ! grep -q '"result"' <<<"$CHECK"; then
     exit 1
 fi
 
-# measure NAME URL PID C: one driver run against URL, with PID the process serving it;
-# stores "rps p50 p90 p99 max errors cpu_us ctxsw driver_us other%" in ROWS[NAME.C].
-declare -A ROWS
-measure() {
-    local name=$1 url=$2 pid=$3 c=$4 before after cs_before cs_after out total cpu cs
-    local others_before others_after sys_before sys_after other driver
-    cs_before=$(ctx_switches "$pid")
-    others_before=$(($(cpu_ticks "$ECHO_PID") + $(cpu_ticks "$GW_PID")))
-    sys_before=$(busy_ticks)
-    before=$(cpu_ticks "$pid")
-    out=$($LOAD run --url "$url" "${HEADERS[@]}" --body "$BODY" --concurrency "$c" \
-        --duration "$DURATION" --warmup "$WARMUP")
-    after=$(cpu_ticks "$pid")
-    sys_after=$(busy_ticks)
-    others_after=$(($(cpu_ticks "$ECHO_PID") + $(cpu_ticks "$GW_PID")))
-    cs_after=$(ctx_switches "$pid")
-    echo "  $name: $(head -1 <<<"$out")" >&2
-    grep -q '^first error' <<<"$out" && grep '^first error' <<<"$out" >&2
-    out=$(grep '^RESULT' <<<"$out")
-    total=$(field total "$out")
-    cpu=$(awk -v t=$((after - before)) -v hz="$TCK" -v n="$total" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-    # CPU the rest of the machine used meanwhile (not driver, back end or gateway), in %
-    # of all cores over the run: anything above a few % means the numbers are disturbed.
-    other=$(awk -v s=$((sys_after - sys_before)) -v o=$((others_after - others_before)) \
-        -v d="$(field driver_ticks "$out")" -v hz="$TCK" -v t="$((DURATION + WARMUP))" -v n="$(nproc)" \
-        'BEGIN {x = (s - o - d) / hz / t / n * 100; if (x < 0) x = 0; printf "%.0f%%", x}')
-    cs=$(awk -v d=$((cs_after - cs_before)) -v n="$total" 'BEGIN {printf "%.2f", d / n}')
-    driver=$(awk -v t="$(field driver_ticks "$out")" -v hz="$TCK" -v n="$total" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-    ROWS[$name.$c]="$(field rps "$out") $(field p50_us "$out") $(field p90_us "$out") $(field p99_us "$out") $(field max_us "$out") $(field errors "$out") $cpu $cs $driver $other"
-}
-
 echo "== load (${DURATION}s each after ${WARMUP}s warm-up)" >&2
 for c in "$C_LOW" "$C_HIGH"; do
     measure direct "$ECHO_URL" "$ECHO_PID" "$c"
