@@ -94,7 +94,7 @@ impl HttpTransport {
             let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(90))
                 .build(connector);
-            Ok(Arc::new(HttpInner {
+            let inner = Arc::new(HttpInner {
                 shared: Arc::clone(&shared),
                 pool,
                 client,
@@ -102,7 +102,9 @@ impl HttpTransport {
                 credentials,
                 preference,
                 session: session::SessionSlot::default(),
-            }))
+            });
+            pool::Pool::prune_every(&inner, |inner| &inner.pool);
+            Ok(inner)
         })();
         if let Err(reason) = &inner {
             let error = TransportError::Config {
@@ -374,6 +376,10 @@ impl HttpInner {
             return Ok(Outcome::Status(status));
         }
         let Some(expect) = expect else {
+            // A notification answered 200: an empty body leaves the connection usable.
+            if pool::ended(&mut response.into_body()) {
+                lease.release();
+            }
             return Ok(Outcome::Accepted);
         };
         let reply = if content_type.starts_with("text/event-stream") {

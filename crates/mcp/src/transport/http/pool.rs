@@ -12,7 +12,8 @@
 //! A connection goes back to its thread's idle list only after its answer was read to
 //! the end ([`Lease::release`]); a lease dropped earlier (an SSE answer left open, an
 //! error) closes the connection once its answer ends. Idle connections are dropped when
-//! closed by the back end, after [`IDLE_TIMEOUT`], and past [`MAX_IDLE`] per thread.
+//! closed by the back end, after [`IDLE_TIMEOUT`] (checked on use and every
+//! [`PRUNE_INTERVAL`]), and past [`MAX_IDLE`] per thread.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -31,6 +32,9 @@ use crate::transport::https::Connector;
 
 /// An idle connection unused this long is closed.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// How often every thread's idle connections are checked against [`IDLE_TIMEOUT`].
+pub(crate) const PRUNE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Most idle connections kept per thread and back end.
 pub(crate) const MAX_IDLE: usize = 64;
@@ -70,10 +74,7 @@ pub(crate) struct Lease<'p> {
 
 impl Pool {
     pub(crate) fn new(connector: Connector, endpoint: Uri) -> Result<Self, String> {
-        let authority = endpoint
-            .authority()
-            .ok_or_else(|| format!("endpoint {endpoint} has no host"))?;
-        let host = HeaderValue::from_str(authority.as_str())
+        let host = HeaderValue::from_str(&host_header(&endpoint)?)
             .map_err(|e| format!("endpoint {endpoint}: {e}"))?;
         let target = endpoint
             .path_and_query()
@@ -121,6 +122,42 @@ impl Pool {
         for idle in &self.idle {
             idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
         }
+    }
+
+    /// Closes every thread's idle connections that are past [`IDLE_TIMEOUT`] or that
+    /// the back end closed: a thread that stopped calling this back end keeps none open
+    /// for long (run every [`PRUNE_INTERVAL`], see [`Pool::prune_every`]).
+    pub(crate) fn prune(&self) {
+        let now = Instant::now();
+        for idle in &self.idle {
+            idle.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|i| !i.sender.is_closed() && now.duration_since(i.since) < IDLE_TIMEOUT);
+        }
+    }
+
+    /// Prunes `pool` every [`PRUNE_INTERVAL`] until it is dropped (a task on the
+    /// current runtime, when there is one).
+    pub(crate) fn prune_every<T: Send + Sync + 'static>(
+        owner: &std::sync::Arc<T>,
+        pool: fn(&T) -> &Pool,
+    ) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let owner = std::sync::Arc::downgrade(owner);
+        runtime.spawn(async move {
+            let mut interval = tokio::time::interval(PRUNE_INTERVAL);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval.tick().await;
+            loop {
+                interval.tick().await;
+                let Some(owner) = owner.upgrade() else {
+                    return;
+                };
+                pool(&owner).prune();
+            }
+        });
     }
 
     fn lease(&self, sender: Sender) -> Lease<'_> {
@@ -179,6 +216,23 @@ impl Pool {
         });
         Ok(sender)
     }
+}
+
+/// The `Host` of requests to `endpoint`: its host, and its port unless it is the scheme's
+/// default (`https://h:443/mcp` → `h`), as HTTP clients send it and servers that check
+/// `Host` (DNS-rebinding protection, virtual hosts) expect it.
+fn host_header(endpoint: &Uri) -> Result<String, String> {
+    let host = endpoint
+        .host()
+        .ok_or_else(|| format!("endpoint {endpoint} has no host"))?;
+    let default_port = match endpoint.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    };
+    Ok(match endpoint.port_u16() {
+        Some(port) if port != default_port => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    })
 }
 
 /// Whether `body` has ended, without waiting (an answer read to its end, or one that

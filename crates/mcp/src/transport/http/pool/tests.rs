@@ -179,3 +179,41 @@ async fn a_closed_port_is_a_connect_error_naming_the_cause() {
         Ok(_) => panic!("expected a connect error, got an answer"),
     }
 }
+
+#[tokio::test]
+async fn prune_closes_connections_idle_past_the_timeout_on_every_thread() {
+    let server = Server::start(true).await;
+    let pool = server.pool();
+    call(&pool, true).await;
+    assert_eq!(server.connections(), 1);
+    // Age this thread's idle connection past the timeout, as a thread that stopped
+    // calling would leave it.
+    for idle in pool.idle().lock().unwrap().iter_mut() {
+        idle.since -= super::IDLE_TIMEOUT + Duration::from_secs(1);
+    }
+    pool.prune();
+    assert!(pool.idle().lock().unwrap().is_empty());
+    call(&pool, true).await;
+    assert_eq!(server.connections(), 2);
+    // A fresh one is kept.
+    pool.prune();
+    assert_eq!(pool.idle().lock().unwrap().len(), 1);
+}
+
+#[test]
+fn the_host_header_leaves_out_the_schemes_default_port() {
+    for (endpoint, host) in [
+        ("https://mcp.example:443/mcp", "mcp.example"),
+        ("http://mcp.example:80/mcp", "mcp.example"),
+        ("http://mcp.example/mcp", "mcp.example"),
+        ("http://mcp.example:443/mcp", "mcp.example:443"),
+        ("https://mcp.example:8443/mcp", "mcp.example:8443"),
+        ("http://[::1]:9000/mcp", "[::1]:9000"),
+    ] {
+        assert_eq!(
+            super::host_header(&endpoint.parse().unwrap()).unwrap(),
+            host,
+            "{endpoint}"
+        );
+    }
+}
