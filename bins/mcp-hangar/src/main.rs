@@ -71,8 +71,8 @@ struct Serve {
     /// Serving threads, each with its own single-threaded runtime, that connections are
     /// spread over [default: one per CPU]. 0: one work-stealing runtime serves
     /// everything (tokio's `TOKIO_WORKER_THREADS` sizes it).
-    #[arg(long, env = "HANGAR_WORKERS")]
-    workers: Option<usize>,
+    #[arg(long, env = "HANGAR_WORKERS", value_parser = clap::value_parser!(u16).range(0..=1024))]
+    workers: Option<u16>,
 }
 
 fn main() -> ExitCode {
@@ -107,9 +107,10 @@ fn main() -> ExitCode {
     // Thread per core: the serving threads run the connections (hangar-gateway's
     // workers.rs); this thread's runtime keeps the rest (accept loop, signals, reload,
     // back-end discovery). With --workers 0, a work-stealing runtime does everything.
-    let workers = serve.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let workers = serve.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        usize::from,
+    );
     let runtime = if workers == 0 {
         tokio::runtime::Builder::new_multi_thread()
     } else {

@@ -113,6 +113,15 @@ fn workers_sets_the_serving_threads_and_zero_serves_on_one_runtime() {
         &["hangar-worker-0", "hangar-worker-1", "hangar-worker-2"],
     );
     serve_then_stop(Some("0"), &[]);
+    // Past 1024 is a bad argument (exit 2), not thousands of threads.
+    let refused = Command::new(BIN)
+        .args(["serve", "--http", "--port", "0", "--workers", "5000"])
+        .env_remove("HANGAR_WORKERS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run");
+    assert_eq!(refused.code(), Some(2));
 }
 
 #[test]

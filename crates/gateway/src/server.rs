@@ -79,6 +79,11 @@ impl Gateway {
             path: "listener".into(),
             source,
         })?;
+        // The serving threads (Options::workers; none: this runtime serves).
+        let workers = Workers::start(self.options.workers).map_err(|source| Error::Io {
+            path: "serving threads".into(),
+            source,
+        })?;
         // On loopback, serve loopback host names only (DNS rebinding; see the pipeline).
         self.set_loopback_only(local.ip().is_loopback());
         // Back ends start now; their tools arrive in the background (`/health/ready`).
@@ -94,11 +99,6 @@ impl Gateway {
             .timer(TokioTimer::new())
             .header_read_timeout(self.options.header_read_timeout);
         let builder = Arc::new(builder);
-        // The serving threads (Options::workers; none: this runtime serves).
-        let workers = Workers::start(self.options.workers).map_err(|source| Error::Io {
-            path: "serving threads".into(),
-            source,
-        })?;
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
         tracing::info!(%local, tls = self.tls.is_some(), workers = workers.len(), "listening");

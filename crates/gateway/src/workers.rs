@@ -93,11 +93,19 @@ impl Workers {
         self.threads.len()
     }
 
-    /// Stops every serving thread and waits for it (its remaining tasks are dropped).
+    /// Stops every serving thread and waits for them (their remaining tasks are
+    /// dropped). Blocks: call it off the runtime (`spawn_blocking`).
     pub(crate) fn stop(&mut self) {
-        for worker in self.threads.drain(..) {
-            let _ = worker.stop.send(());
-            if worker.thread.join().is_err() {
+        let threads: Vec<JoinHandle<()>> = self
+            .threads
+            .drain(..)
+            .map(|worker| {
+                let _ = worker.stop.send(());
+                worker.thread
+            })
+            .collect();
+        for thread in threads {
+            if thread.join().is_err() {
                 tracing::warn!("a serving thread panicked");
             }
         }
@@ -105,8 +113,13 @@ impl Workers {
 }
 
 impl Drop for Workers {
+    /// Tells the serving threads to stop without waiting for them: a drop may happen
+    /// on a runtime thread (an embedder dropping the `serve` future), where a join
+    /// would block it.
     fn drop(&mut self) {
-        self.stop();
+        for worker in self.threads.drain(..) {
+            let _ = worker.stop.send(());
+        }
     }
 }
 
