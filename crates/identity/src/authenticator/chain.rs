@@ -17,8 +17,9 @@ impl Authenticator {
         // only a JWT or OIDC verifier caches, and which one a value goes to depends on the
         // value alone, so the walk would end at the same cached caller. Not when a client
         // certificate is present, which the walk may prefer (`mtls` earlier in the order).
+        let caching = self.cache.is_some() && (self.jwt.is_some() || self.oidc.is_some());
         let cache_checked = match (credential, certificate) {
-            (Some(Credential::Bearer(token)), None) => match self.cache_hit(token) {
+            (Some(Credential::Bearer(token)), None) if caching => match self.cache_hit(token) {
                 Some(caller) => return Ok(caller),
                 None => true,
             },
@@ -53,7 +54,7 @@ impl Authenticator {
                 }
                 (AuthMethodKind::Oidc, _, Some((token, Route::Oidc | Route::Both))) => {
                     if let Some((oidc, _)) = &self.oidc {
-                        if let (false, Some(caller)) = (cache_checked, self.cache_hit(token)) {
+                        if !cache_checked && let Some(caller) = self.cache_hit(token) {
                             return Ok(caller);
                         }
                         // Boxed: the key fetch behind a miss is a large future, and the
