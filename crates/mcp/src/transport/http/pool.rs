@@ -66,6 +66,13 @@ struct Idle {
     since: Instant,
 }
 
+impl Idle {
+    /// Still open, and idle for less than [`IDLE_TIMEOUT`] at `now`.
+    fn usable(&self, now: Instant) -> bool {
+        !self.sender.is_closed() && now.duration_since(self.since) < IDLE_TIMEOUT
+    }
+}
+
 /// A connection in use; [`Lease::release`] gives it back once its answer was read.
 pub(crate) struct Lease<'p> {
     pool: &'p Pool,
@@ -132,7 +139,7 @@ impl Pool {
         for idle in &self.idle {
             idle.lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .retain(|i| !i.sender.is_closed() && now.duration_since(i.since) < IDLE_TIMEOUT);
+                .retain(|idle| idle.usable(now));
         }
     }
 
@@ -169,7 +176,7 @@ impl Pool {
     fn checkout(&self) -> Option<Sender> {
         let mut idle = self.idle().lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
-        idle.retain(|i| !i.sender.is_closed() && now.duration_since(i.since) < IDLE_TIMEOUT);
+        idle.retain(|idle| idle.usable(now));
         while let Some(Idle { sender, .. }) = idle.pop() {
             if sender.is_ready() {
                 return Some(sender);
