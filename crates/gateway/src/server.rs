@@ -132,8 +132,9 @@ impl Gateway {
         self.stop_upstreams(STOP_TIMEOUT).await;
         // Every request has finished: the audit queue is written out last.
         self.close_audit().await;
-        // The serving threads are joined off the runtime (a join blocks).
-        let _ = tokio::task::spawn_blocking(move || drop(workers)).await;
+        // The serving threads are stopped and joined off the runtime (a join blocks).
+        let mut workers = workers;
+        let _ = tokio::task::spawn_blocking(move || workers.stop()).await;
         Ok(())
     }
 

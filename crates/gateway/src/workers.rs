@@ -44,17 +44,11 @@ impl Workers {
     /// # Errors
     ///
     /// When a thread or its runtime cannot be created (the threads already started are
-    /// stopped).
+    /// told to stop, see [`Drop`]).
     pub(crate) fn start(count: usize) -> std::io::Result<Self> {
         let mut workers = Self::default();
         for index in 0..count {
-            match Worker::start(index) {
-                Ok(worker) => workers.threads.push(worker),
-                Err(error) => {
-                    workers.stop();
-                    return Err(error);
-                }
-            }
+            workers.threads.push(Worker::start(index)?);
         }
         Ok(workers)
     }
