@@ -52,7 +52,7 @@ pub(crate) struct HttpTransport {
 pub(crate) struct HttpInner {
     shared: Arc<Shared>,
     /// The connections of the JSON-RPC POSTs, per thread (pool.rs).
-    pool: pool::Pool,
+    pool: Arc<pool::Pool>,
     /// hyper-util's pooled client for the rest: the session's `DELETE` and GET stream,
     /// the OAuth token.
     client: Client,
@@ -90,7 +90,7 @@ impl HttpTransport {
             }
             let credentials = Credentials::new(headers, oauth)?;
             let connector = super::https::connector(connect_timeout, ca_file)?;
-            let pool = pool::Pool::new(connector.clone(), endpoint.clone())?;
+            let pool = Arc::new(pool::Pool::new(connector.clone(), endpoint.clone())?);
             let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(90))
                 .build(connector);
@@ -103,7 +103,7 @@ impl HttpTransport {
                 preference,
                 session: session::SessionSlot::default(),
             });
-            pool::Pool::prune_every(&inner, |inner| &inner.pool);
+            inner.pool.prune_every();
             Ok(inner)
         })();
         if let Err(reason) = &inner {
@@ -195,10 +195,6 @@ impl HttpTransport {
 }
 
 impl HttpInner {
-    fn client(&self) -> &Client {
-        &self.client
-    }
-
     async fn request(
         &self,
         id: i64,
@@ -315,7 +311,7 @@ impl HttpInner {
         // The back end's own credentials first; the transport's headers cannot be
         // overridden by them (the reserved names are refused at start).
         self.credentials
-            .apply(&self.shared, self.client(), headers)
+            .apply(&self.shared, &self.client, headers)
             .await?;
         headers.insert(ACCEPT, ACCEPT_BOTH);
         headers.insert(CONTENT_TYPE, JSON);
@@ -334,12 +330,8 @@ impl HttpInner {
         let status = response.status();
         let session_id = response.headers().get(&MCP_SESSION_ID).cloned();
         if status == StatusCode::ACCEPTED {
-            // Read to its (empty) end, the connection can be used again.
-            if Limited::new(response.into_body(), MAX_ERROR_BODY)
-                .collect()
-                .await
-                .is_ok()
-            {
+            // An empty answer, as 202 should be, leaves the connection usable.
+            if pool::ended(&mut response.into_body()) {
                 lease.release();
             }
             return Ok(Outcome::Accepted);

@@ -15,7 +15,7 @@
 //! closed by the back end, after [`IDLE_TIMEOUT`] (checked on use and every
 //! [`PRUNE_INTERVAL`]), and past [`MAX_IDLE`] per thread.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -56,7 +56,7 @@ pub(crate) struct Pool {
     endpoint: Uri,
     /// The request target sent on the connections: the endpoint's path and query.
     target: Uri,
-    /// The `Host` header of every request (the endpoint's authority).
+    /// The `Host` header of every request ([`host_header`]).
     host: HeaderValue,
     idle: ThreadLocal<Mutex<Vec<Idle>>>,
 }
@@ -143,26 +143,23 @@ impl Pool {
         }
     }
 
-    /// Prunes `pool` every [`PRUNE_INTERVAL`] until it is dropped (a task on the
+    /// Prunes this pool every [`PRUNE_INTERVAL`] until it is dropped (a task on the
     /// current runtime, when there is one).
-    pub(crate) fn prune_every<T: Send + Sync + 'static>(
-        owner: &std::sync::Arc<T>,
-        pool: fn(&T) -> &Pool,
-    ) {
+    pub(crate) fn prune_every(self: &Arc<Self>) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let owner = std::sync::Arc::downgrade(owner);
+        let pool = Arc::downgrade(self);
         runtime.spawn(async move {
             let mut interval = tokio::time::interval(PRUNE_INTERVAL);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             interval.tick().await;
             loop {
                 interval.tick().await;
-                let Some(owner) = owner.upgrade() else {
+                let Some(pool) = pool.upgrade() else {
                     return;
                 };
-                pool(&owner).prune();
+                pool.prune();
             }
         });
     }

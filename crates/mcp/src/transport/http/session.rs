@@ -161,7 +161,7 @@ impl HttpInner {
         let headers = request.headers_mut();
         if self
             .credentials
-            .apply(&self.shared, self.client(), headers)
+            .apply(&self.shared, &self.client, headers)
             .await
             .is_err()
         {
@@ -170,7 +170,7 @@ impl HttpInner {
         headers.insert(MCP_SESSION_ID, id);
         session.write_headers(headers);
         let _ =
-            tokio::time::timeout(self.shared.request_timeout, self.client().request(request)).await;
+            tokio::time::timeout(self.shared.request_timeout, self.client.request(request)).await;
     }
 
     /// Opens the session's GET stream (server notifications outside any request) in
@@ -191,7 +191,7 @@ impl HttpInner {
         let headers = request.headers_mut();
         if self
             .credentials
-            .apply(&self.shared, self.client(), headers)
+            .apply(&self.shared, &self.client, headers)
             .await
             .is_err()
         {
@@ -199,7 +199,7 @@ impl HttpInner {
         }
         headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
         session.write_headers(headers);
-        let client = self.client().clone();
+        let client = self.client.clone();
         let shared = Arc::clone(&self.shared);
         let task = tokio::spawn(async move {
             let Ok(response) = client.request(request).await else {
