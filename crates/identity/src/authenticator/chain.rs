@@ -49,7 +49,10 @@ impl Authenticator {
                 }
                 (AuthMethodKind::Jwt, _, Some((token, Route::Jwt | Route::Both))) => {
                     if let Some((jwt, _)) = &self.jwt {
-                        return self.cached(token, cache_checked, |token| jwt.verify(token));
+                        if !cache_checked && let Some(caller) = self.cache_hit(token) {
+                            return Ok(caller);
+                        }
+                        return self.remember(token, jwt.verify(token));
                     }
                 }
                 (AuthMethodKind::Oidc, _, Some((token, Route::Oidc | Route::Both))) => {
@@ -133,20 +136,6 @@ impl Authenticator {
     /// The cached caller for `token`, if the cache has it.
     fn cache_hit(&self, token: &str) -> Option<CallerIdentity> {
         self.cache.as_ref().and_then(|c| c.get(token))
-    }
-
-    /// The cached caller for `token` (unless the cache was `checked` already), else the
-    /// verifier's answer (cached when good).
-    fn cached(
-        &self,
-        token: &str,
-        checked: bool,
-        verify: impl FnOnce(&str) -> Result<CallerIdentity, TokenError>,
-    ) -> Result<CallerIdentity, Rejection> {
-        if !checked && let Some(caller) = self.cache_hit(token) {
-            return Ok(caller);
-        }
-        self.remember(token, verify(token))
     }
 
     /// A verifier's answer for `token`, cached when good.
