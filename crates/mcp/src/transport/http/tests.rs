@@ -338,6 +338,39 @@ async fn every_post_of_a_session_goes_over_one_connection() {
     assert_eq!(peers.len(), 1, "{peers:?}");
 }
 
+/// A notification answered `200` with an empty body (instead of `202`) keeps its
+/// connection too.
+#[tokio::test]
+async fn a_notification_answered_200_with_nothing_keeps_its_connection() {
+    let server = Server::start(session_server("2025-11-25", |seen| {
+        if seen.body.get("id").is_none() {
+            return status(200);
+        }
+        json_answer(result(&seen.body["id"], json!({"ok": true})), None)
+    }))
+    .await;
+    let backend = server.backend(ProtocolPreference::Auto);
+    for _ in 0..2 {
+        backend
+            .request("tools/call", Some(&raw(r#"{"name":"x"}"#)))
+            .await
+            .unwrap();
+        backend
+            .notify("notifications/progress", None)
+            .await
+            .unwrap();
+    }
+    let progress = server.posts("notifications/progress");
+    assert_eq!(progress.len(), 2);
+    let peers: BTreeSet<_> = server
+        .seen()
+        .iter()
+        .filter(|s| s.method == http::Method::POST)
+        .map(|s| s.peer)
+        .collect();
+    assert_eq!(peers.len(), 1, "{peers:?}");
+}
+
 #[tokio::test]
 async fn a_forgotten_session_is_reinitialized_once_and_the_request_retried() {
     let forgot = Arc::new(AtomicUsize::new(0));
