@@ -119,10 +119,11 @@ start_echo() {
 
 # start_gateway CONFIG NAME: starts mcp-hangar on CONFIG (data and logs under
 # $WORK/NAME.*) and waits for /health/ready, then 1 s; sets GW_PID, GW_BASE, GW_URL.
+# GATEWAY_BIN runs another build of the gateway (to compare two builds on one machine).
 start_gateway() {
     local config=$1 name=$2 i
     # shellcheck disable=SC2046
-    $(on_cpu "${GW_CPU:-}") $BIN/mcp-hangar --config "$config" --data-dir "$WORK/$name.data" serve --http --host 127.0.0.1 --port 0 \
+    $(on_cpu "${GW_CPU:-}") "${GATEWAY_BIN:-$BIN/mcp-hangar}" --config "$config" --data-dir "$WORK/$name.data" serve --http --host 127.0.0.1 --port 0 \
         >"$WORK/$name.out" 2>"$WORK/$name.err" &
     GW_PID=$!
     PIDS+=("$GW_PID")
