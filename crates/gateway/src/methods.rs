@@ -18,7 +18,6 @@ use crate::egress;
 use crate::limits;
 use crate::metrics;
 use crate::passthrough::{self, Kind};
-use crate::session::Principal;
 use crate::state::{Gateway, Snapshot};
 use crate::stream;
 use crate::trace::Trace;
@@ -35,7 +34,9 @@ pub(crate) struct Exchange<'a> {
     pub(crate) gateway: &'a std::sync::Arc<Gateway>,
     pub(crate) snapshot: &'a Snapshot,
     pub(crate) caller: &'a CallerIdentity,
-    pub(crate) principal: Principal,
+    /// The HTTP-level caller, who owns the session `initialize` opens (with per-message
+    /// auth, `caller` is the message's own).
+    pub(crate) session_owner: &'a CallerIdentity,
     pub(crate) version: ProtocolVersion,
     /// The request's trace (W3C trace context), handed to the back ends it reaches.
     pub(crate) trace: &'a Trace,
@@ -104,10 +105,10 @@ fn initialize(exchange: &Exchange<'_>, request: &Request) -> Result<Response<Bod
     let session = exchange
         .gateway
         .sessions
-        .create(exchange.principal.clone(), version);
+        .create(exchange.session_owner, version);
     let mut response = wire::result(id, result);
     if let Ok(value) = HeaderValue::from_str(&session) {
-        response.headers_mut().insert(SESSION_HEADER, value);
+        response.headers_mut().insert(&SESSION_HEADER, value);
     }
     Ok(response)
 }

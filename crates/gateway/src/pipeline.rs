@@ -10,9 +10,9 @@ use hangar_identity::{CallerIdentity, Rejection, RequestContext};
 use hangar_mcp::{
     DecodeLimits, McpHeaders, Message, ProtocolVersion, RequestMeta, validate_headers,
 };
-use http::header::{CONTENT_TYPE, HOST, ORIGIN};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN};
 use http::request::Parts;
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
@@ -20,11 +20,12 @@ use crate::audit;
 use crate::limits;
 use crate::methods::{self, Exchange};
 use crate::server::ConnectionInfo;
-use crate::session::Principal;
 use crate::state::{Gateway, Snapshot};
 use crate::stream;
 use crate::trace::Trace;
-use crate::wire::{self, Body, Failure, SESSION_HEADER};
+use crate::wire::{
+    self, Body, Failure, METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, SESSION_HEADER,
+};
 
 /// `POST /mcp`.
 pub(crate) async fn post(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
@@ -51,7 +52,7 @@ async fn run(
     // The body, bounded: past the limit is 413, and it is read once.
     let bytes = read_body(&parts.headers, body, gateway.options.max_body_bytes).await?;
     // The version the client claims in its header; an unknown one is -32022.
-    let header_version = header(&parts.headers, "mcp-protocol-version");
+    let header_version = header(&parts.headers, &PROTOCOL_VERSION_HEADER);
     let claimed = header_version
         .map(str::parse::<ProtocolVersion>)
         .transpose()
@@ -69,35 +70,33 @@ async fn run(
     // 2026-07-28: headers must agree with the body before anything trusts either (-32020).
     if version.is_stateless() {
         let headers = McpHeaders {
-            method: header(&parts.headers, "mcp-method"),
-            name: header(&parts.headers, "mcp-name"),
+            method: header(&parts.headers, &METHOD_HEADER),
+            name: header(&parts.headers, &NAME_HEADER),
             protocol_version: header_version,
         };
         validate_headers(&headers, &message).map_err(|error| Failure::codec(id.clone(), error))?;
     }
     // Per-message auth (optional): `params._auth.token` makes the message its token's
     // caller; the session still belongs to the HTTP-level caller.
-    let principal = Principal::of(&caller);
-    let caller = match message_caller(&snapshot, &message).await? {
-        Some(message_caller) => {
-            // The message's own caller has its own buckets too.
-            limits::admit_caller(&snapshot, &parts, &message_caller, id.as_ref())?;
-            message_caller
-        }
-        None => caller,
-    };
+    let message_caller = message_caller(&snapshot, &message).await?;
+    if let Some(message_caller) = &message_caller {
+        // The message's own caller has its own buckets too.
+        limits::admit_caller(&snapshot, &parts, message_caller, id.as_ref())?;
+    }
+    let session_owner = &caller;
+    let caller = message_caller.as_ref().unwrap_or(session_owner);
     // Sessions (≤ 2025-11-25): initialize opens one; everything else must present its own.
     let (version, session) = if version.is_stateless() || is_initialize(&message) {
         (version, None)
     } else {
-        let Some(session) = header(&parts.headers, SESSION_HEADER) else {
+        let Some(session) = header(&parts.headers, &SESSION_HEADER) else {
             return Err(Failure::http(
                 StatusCode::BAD_REQUEST,
                 "bad_request",
                 "Mcp-Session-Id header required (send initialize first)",
             ));
         };
-        let Some(session_version) = gateway.sessions.touch(session, &principal) else {
+        let Some(session_version) = gateway.sessions.touch(session, session_owner) else {
             return Err(Failure::session_not_found(id));
         };
         (claimed.unwrap_or(session_version), Some(session))
@@ -110,17 +109,17 @@ async fn run(
             let exchange = Exchange {
                 gateway,
                 snapshot: &snapshot,
-                caller: &caller,
-                principal,
+                caller,
+                session_owner,
                 version,
                 trace: parts.extensions.get::<Trace>().unwrap_or(&untraced),
             };
             let mut response = methods::dispatch(&exchange, &request).await?;
             if let (Some(session), false) =
-                (session, response.headers().contains_key(SESSION_HEADER))
+                (session, response.headers().contains_key(&SESSION_HEADER))
                 && let Ok(value) = HeaderValue::from_str(session)
             {
-                response.headers_mut().insert(SESSION_HEADER, value);
+                response.headers_mut().insert(&SESSION_HEADER, value);
             }
             Ok(response)
         }
@@ -139,14 +138,14 @@ pub(crate) async fn delete(gateway: &Gateway, request: Request<Incoming>) -> Res
         check_origin(gateway, &parts.headers)?;
         let caller = authenticate(&snapshot, &parts).await?;
         limits::admit_caller(&snapshot, &parts, &caller, None)?;
-        let Some(session) = header(&parts.headers, SESSION_HEADER) else {
+        let Some(session) = header(&parts.headers, &SESSION_HEADER) else {
             return Err(Failure::http(
                 StatusCode::BAD_REQUEST,
                 "bad_request",
                 "Mcp-Session-Id header required",
             ));
         };
-        if gateway.sessions.end(session, &Principal::of(&caller)) {
+        if gateway.sessions.end(session, &caller) {
             Ok(wire::status_only(StatusCode::NO_CONTENT))
         } else {
             Err(Failure::session_not_found(None))
@@ -166,14 +165,10 @@ pub(crate) async fn get(gateway: &Arc<Gateway>, request: Request<Incoming>) -> R
         check_origin(gateway, &parts.headers)?;
         let caller = authenticate(&snapshot, &parts).await?;
         limits::admit_caller(&snapshot, &parts, &caller, None)?;
-        let Some(session) = header(&parts.headers, SESSION_HEADER) else {
+        let Some(session) = header(&parts.headers, &SESSION_HEADER) else {
             return Err(stream_not_offered());
         };
-        if gateway
-            .sessions
-            .touch(session, &Principal::of(&caller))
-            .is_none()
-        {
+        if gateway.sessions.touch(session, &caller).is_none() {
             return Err(Failure::session_not_found(None));
         }
         Ok(stream::open(Arc::clone(gateway), caller.tenant_id))
@@ -284,7 +279,7 @@ fn is_initialize(message: &Message) -> bool {
 }
 
 /// A header's value as text; `None` when absent or not visible ASCII.
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
@@ -292,7 +287,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// `charset=utf-8` allowed, any case): anything else, or no `Content-Type`, is
 /// `415 unsupported_media_type`, as the MCP SDKs' own servers answer.
 fn check_content_type(headers: &HeaderMap) -> Result<(), Failure> {
-    let json = header(headers, CONTENT_TYPE.as_str()).is_some_and(|value| {
+    let json = header(headers, &CONTENT_TYPE).is_some_and(|value| {
         let media_type = value.split(';').next().unwrap_or_default().trim();
         media_type.eq_ignore_ascii_case("application/json")
     });
@@ -321,7 +316,7 @@ pub(crate) async fn read_body(
             format!("request body exceeds {limit} bytes"),
         )
     };
-    let declared = header(headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    let declared = header(headers, &CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(too_large());
     }
@@ -339,7 +334,7 @@ pub(crate) async fn read_body(
 /// Absent `Origin` (non-browser clients) passes; a browser origin must be loopback or
 /// the host the request was sent to. Configurable allowed origins come later.
 pub(crate) fn check_origin(gateway: &Gateway, headers: &HeaderMap) -> Result<(), Failure> {
-    let host = header(headers, HOST.as_str());
+    let host = header(headers, &HOST);
     // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 sends
     // `Host: evil.example` (and a matching Origin). A gateway listening on loopback
     // answers only to loopback host names.
@@ -387,17 +382,28 @@ fn origin_allowed(origin: &str, host: Option<&str>) -> bool {
         || host.is_some_and(|host| host.eq_ignore_ascii_case(authority.as_str()))
 }
 
-/// A `Host` header value (`name[:port]`) naming this machine's loopback interface.
+/// A `Host` header value (`name[:port]`, the name in brackets for IPv6) naming this
+/// machine's loopback interface. Read in place: it runs on every request.
 pub(crate) fn host_is_loopback(host: &str) -> bool {
-    host.parse::<http::uri::Authority>()
-        .is_ok_and(|authority| is_loopback_name(authority.host()))
+    let name_end = if host.starts_with('[') {
+        host.find(']').map(|end| end + 1)
+    } else {
+        Some(host.find(':').unwrap_or(host.len()))
+    };
+    let Some((name, rest)) = name_end.map(|end| host.split_at(end)) else {
+        return false;
+    };
+    let port_ok = rest.is_empty()
+        || rest.strip_prefix(':').is_some_and(|port| {
+            (1..=5).contains(&port.len()) && port.bytes().all(|b| b.is_ascii_digit())
+        });
+    port_ok && is_loopback_name(name)
 }
 
 fn is_loopback_name(name: &str) -> bool {
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "localhost" | "127.0.0.1" | "[::1]" | "::1"
-    )
+    ["localhost", "127.0.0.1", "[::1]", "::1"]
+        .iter()
+        .any(|loopback| name.eq_ignore_ascii_case(loopback))
 }
 
 #[cfg(test)]
@@ -470,6 +476,14 @@ mod tests {
             "127.0.0.2",
             "localhost.evil.example",
             "",
+            "::1",
+            "[::1",
+            "[::1]x",
+            "localhost:",
+            "localhost:80:80",
+            "localhost:123456",
+            "localhost@evil.example",
+            "user@localhost",
         ] {
             assert!(!host_is_loopback(host), "{host}");
         }

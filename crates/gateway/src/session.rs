@@ -14,19 +14,27 @@ use hangar_mcp::ProtocolVersion;
 
 /// Who a session belongs to: subject, issuer and tenant of the caller that created it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Principal {
+struct Principal {
     subject: String,
     issuer: Option<String>,
     tenant: Option<String>,
 }
 
 impl Principal {
-    pub(crate) fn of(caller: &CallerIdentity) -> Self {
+    fn of(caller: &CallerIdentity) -> Self {
         Self {
             subject: caller.subject.clone(),
             issuer: caller.issuer.clone(),
             tenant: caller.tenant_id.clone(),
         }
+    }
+
+    /// Whether `caller` is this principal (compared in place: the check runs on every
+    /// request of a session and copies nothing).
+    fn is(&self, caller: &CallerIdentity) -> bool {
+        self.subject == caller.subject
+            && self.issuer == caller.issuer
+            && self.tenant == caller.tenant_id
     }
 }
 
@@ -54,8 +62,8 @@ impl Sessions {
         }
     }
 
-    /// A new session for `principal` speaking `version`; its id (128 random bits, hex).
-    pub(crate) fn create(&self, principal: Principal, version: ProtocolVersion) -> String {
+    /// A new session for `owner` speaking `version`; its id (128 random bits, hex).
+    pub(crate) fn create(&self, owner: &CallerIdentity, version: ProtocolVersion) -> String {
         let id = random_id();
         let now = Instant::now();
         let mut live = self.lock();
@@ -75,7 +83,7 @@ impl Sessions {
         live.insert(
             id.clone(),
             Session {
-                principal,
+                principal: Principal::of(owner),
                 version,
                 last_seen: now,
             },
@@ -83,9 +91,9 @@ impl Sessions {
         id
     }
 
-    /// The session's version when `id` is live and belongs to `principal` (and marks it
-    /// used); `None` for an unknown, expired or foreign id.
-    pub(crate) fn touch(&self, id: &str, principal: &Principal) -> Option<ProtocolVersion> {
+    /// The session's version when `id` is live and belongs to `caller`'s principal (and
+    /// marks it used); `None` for an unknown, expired or foreign id.
+    pub(crate) fn touch(&self, id: &str, caller: &CallerIdentity) -> Option<ProtocolVersion> {
         let now = Instant::now();
         let mut live = self.lock();
         let session = live.get_mut(id)?;
@@ -93,18 +101,18 @@ impl Sessions {
             live.remove(id);
             return None;
         }
-        if session.principal != *principal {
+        if !session.principal.is(caller) {
             return None;
         }
         session.last_seen = now;
         Some(session.version)
     }
 
-    /// Ends the session `id` if it belongs to `principal`; whether it did.
-    pub(crate) fn end(&self, id: &str, principal: &Principal) -> bool {
+    /// Ends the session `id` if it belongs to `caller`'s principal; whether it did.
+    pub(crate) fn end(&self, id: &str, caller: &CallerIdentity) -> bool {
         let mut live = self.lock();
         match live.get(id) {
-            Some(session) if session.principal == *principal => live.remove(id).is_some(),
+            Some(session) if session.principal.is(caller) => live.remove(id).is_some(),
             _ => false,
         }
     }
@@ -134,17 +142,17 @@ mod tests {
 
     use super::*;
 
-    fn principal(subject: &str, tenant: &str) -> Principal {
+    fn principal(subject: &str, tenant: &str) -> CallerIdentity {
         let mut caller = CallerIdentity::new(subject, AuthMethod::ApiKey);
         caller.tenant_id = Some(tenant.to_owned());
-        Principal::of(&caller)
+        caller
     }
 
     #[test]
     fn a_session_answers_only_its_principal() {
         let sessions = Sessions::new(Duration::from_secs(60), 10);
         let a = principal("key-a", "tenant:a");
-        let id = sessions.create(a.clone(), ProtocolVersion::V2025_06_18);
+        let id = sessions.create(&a, ProtocolVersion::V2025_06_18);
         assert_eq!(id.len(), 32);
         assert_eq!(sessions.touch(&id, &a), Some(ProtocolVersion::V2025_06_18));
         let b = principal("key-b", "tenant:b");
@@ -158,7 +166,7 @@ mod tests {
     fn idle_sessions_expire() {
         let sessions = Sessions::new(Duration::ZERO, 10);
         let a = principal("key-a", "tenant:a");
-        let id = sessions.create(a.clone(), ProtocolVersion::V2025_11_25);
+        let id = sessions.create(&a, ProtocolVersion::V2025_11_25);
         assert_eq!(sessions.touch(&id, &a), None);
         assert_eq!(sessions.len(), 0);
     }
@@ -167,9 +175,9 @@ mod tests {
     fn a_full_table_drops_the_longest_idle() {
         let sessions = Sessions::new(Duration::from_secs(60), 2);
         let a = principal("key-a", "tenant:a");
-        let first = sessions.create(a.clone(), ProtocolVersion::V2025_11_25);
-        sessions.create(a.clone(), ProtocolVersion::V2025_11_25);
-        sessions.create(a.clone(), ProtocolVersion::V2025_11_25);
+        let first = sessions.create(&a, ProtocolVersion::V2025_11_25);
+        sessions.create(&a, ProtocolVersion::V2025_11_25);
+        sessions.create(&a, ProtocolVersion::V2025_11_25);
         assert_eq!(sessions.len(), 2);
         assert_eq!(sessions.touch(&first, &a), None);
     }

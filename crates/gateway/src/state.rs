@@ -111,6 +111,35 @@ struct CachedSurface {
     surface: Arc<Surface>,
 }
 
+/// The cached surfaces: one per tenant, and the anonymous caller's (looked up by
+/// `&str`, so a hit copies nothing).
+#[derive(Debug, Default)]
+struct SurfaceCache {
+    tenants: HashMap<String, CachedSurface>,
+    anonymous: Option<CachedSurface>,
+}
+
+impl SurfaceCache {
+    fn get(&self, tenant: Option<&str>) -> Option<&CachedSurface> {
+        match tenant {
+            Some(tenant) => self.tenants.get(tenant),
+            None => self.anonymous.as_ref(),
+        }
+    }
+
+    fn insert(&mut self, tenant: Option<&str>, cached: CachedSurface) {
+        match tenant {
+            Some(tenant) => {
+                if self.tenants.len() >= MAX_CACHED_SURFACES {
+                    self.tenants.clear();
+                }
+                self.tenants.insert(tenant.to_owned(), cached);
+            }
+            None => self.anonymous = Some(cached),
+        }
+    }
+}
+
 /// Where the runtime withdrawals live.
 #[derive(Debug)]
 enum OverlaySource {
@@ -291,7 +320,7 @@ pub struct Gateway {
     /// The back ends' prompts, resources and resource templates.
     pub(crate) listings: ArcSwap<Listings>,
     overlays: Overlays,
-    surfaces: Mutex<HashMap<Option<String>, CachedSurface>>,
+    surfaces: Mutex<SurfaceCache>,
     pub(crate) sessions: Sessions,
     generation: AtomicU64,
     ready: AtomicBool,
@@ -670,8 +699,7 @@ impl Gateway {
         tenant: Option<&str>,
     ) -> Arc<Surface> {
         let key = (self.overlays.epoch(), tools.generation, snapshot.generation);
-        let tenant_key = tenant.map(str::to_owned);
-        if let Some(cached) = self.cache().get(&tenant_key)
+        if let Some(cached) = self.cache().get(tenant)
             && cached.key == key
         {
             return Arc::clone(&cached.surface);
@@ -683,12 +711,8 @@ impl Gateway {
             &tools.catalog,
             &caller,
         ));
-        let mut cache = self.cache();
-        if cache.len() >= MAX_CACHED_SURFACES {
-            cache.clear();
-        }
-        cache.insert(
-            tenant_key,
+        self.cache().insert(
+            tenant,
             CachedSurface {
                 key,
                 surface: Arc::clone(&surface),
@@ -711,7 +735,7 @@ impl Gateway {
         seen.report(&tools.catalog, Some(tenant))
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<Option<String>, CachedSurface>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, SurfaceCache> {
         self.surfaces.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::alphabet::URL_SAFE;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use http::{HeaderMap, Uri, header};
+use http::{HeaderMap, HeaderName, Uri, header};
 
 use crate::{Rejection, TokenError, TokenErrorKind};
 
@@ -14,6 +14,9 @@ pub const MAX_CREDENTIAL_LEN: usize = 8 * 1024;
 
 /// The API key header.
 pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// [`API_KEY_HEADER`] as a header name (looked up without parsing the name per request).
+static API_KEY: HeaderName = HeaderName::from_static(API_KEY_HEADER);
 
 /// Query parameters that carry credentials; a request with any of them is refused.
 pub const QUERY_CREDENTIALS: [&str; 3] = ["access_token", "api_key", "token"];
@@ -48,8 +51,8 @@ pub(crate) fn reject_query_credentials(uri: &Uri) -> Result<(), Rejection> {
 /// [`MAX_CREDENTIAL_LEN`] bytes; `Authorization` must be `Bearer <token>`; both headers
 /// at once are refused (which one would count is not for the client to guess).
 pub(crate) fn extract(headers: &HeaderMap) -> Result<Option<Credential<'_>>, Rejection> {
-    let authorization = single(headers, header::AUTHORIZATION.as_str())?;
-    let api_key = single(headers, API_KEY_HEADER)?;
+    let authorization = single(headers, &header::AUTHORIZATION)?;
+    let api_key = single(headers, &API_KEY)?;
     match (authorization, api_key) {
         (Some(_), Some(_)) => Err(Rejection::MalformedHeader),
         (Some(value), None) => bearer(value).map(|t| Some(Credential::Bearer(t))),
@@ -60,7 +63,7 @@ pub(crate) fn extract(headers: &HeaderMap) -> Result<Option<Credential<'_>>, Rej
 }
 
 /// The value of a header that may appear once, as trimmed visible ASCII.
-fn single<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, Rejection> {
+fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h str>, Rejection> {
     let mut values = headers.get_all(name).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -68,7 +71,13 @@ fn single<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, Rej
     if values.next().is_some() || value.len() > MAX_CREDENTIAL_LEN {
         return Err(Rejection::MalformedHeader);
     }
-    let text = value.to_str().map_err(|_| Rejection::MalformedHeader)?;
+    // A header value holds no control character but tab (`http` guarantees it), so
+    // "ASCII" is `HeaderValue::to_str`'s visible ASCII, checked a word at a time.
+    let bytes = value.as_bytes();
+    if !bytes.is_ascii() {
+        return Err(Rejection::MalformedHeader);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| Rejection::MalformedHeader)?;
     Ok(Some(text.trim_matches(|c| c == ' ' || c == '\t')))
 }
 

@@ -158,11 +158,17 @@ impl Request {
     /// Appends the request with another id, e.g. the one the gateway uses towards a back
     /// end; the params bytes are copied untouched.
     pub fn encode_with_id(&self, id: &Id, out: &mut Vec<u8>) {
-        let params = self.params.as_deref().map_or(0, |p| p.get().len());
-        out.reserve(self.method.len() + params + 64);
+        Self::encode_parts(id, &self.method, self.params.as_deref(), out);
+    }
+
+    /// Appends the request made of `id`, `method` and raw `params` as compact JSON,
+    /// without building a [`Request`] (the params bytes are copied once, into `out`).
+    pub fn encode_parts(id: &Id, method: &str, params: Option<&RawValue>, out: &mut Vec<u8>) {
+        let params_len = params.map_or(0, |p| p.get().len());
+        out.reserve(method.len() + params_len + 64);
         out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
         id.write(out);
-        write_method_params(&self.method, self.params.as_deref(), out);
+        write_method_params(method, params, out);
     }
 
     /// Reads the params as `T` (an absent `params` reads as `{}`); params that are not an

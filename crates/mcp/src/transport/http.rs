@@ -441,19 +441,19 @@ fn encode_traced(
     version: ProtocolVersion,
     trace: Option<&super::TraceContext>,
 ) -> Result<Vec<u8>, String> {
-    let params = if version.is_stateless() {
-        Some(with_meta(params, trace)?)
-    } else {
-        params.map(RawValue::to_owned)
-    };
     let mut out = Vec::new();
-    RpcRequest::new(Id::Number(id), method, params).encode_with_id(&Id::Number(id), &mut out);
+    if version.is_stateless() {
+        let params = with_meta(params, trace)?;
+        RpcRequest::encode_parts(&Id::Number(id), method, Some(&params), &mut out);
+    } else {
+        RpcRequest::encode_parts(&Id::Number(id), method, params, &mut out);
+    }
     Ok(out)
 }
 
 /// The `traceparent` and `tracestate` headers of a traced request.
 fn trace_headers(trace: &super::TraceContext, headers: &mut HeaderMap) {
-    if let Ok(value) = HeaderValue::from_str(&trace.traceparent.to_string()) {
+    if let Ok(value) = HeaderValue::from_bytes(&trace.traceparent.encode()) {
         headers.insert(HeaderName::from_static("traceparent"), value);
     }
     if let Some(Ok(value)) = trace.tracestate.as_deref().map(HeaderValue::from_str) {

@@ -99,6 +99,19 @@ impl TraceParent {
         self.flags
     }
 
+    /// The version-00 header value (`00-<trace id>-<parent id>-<flags>`, lower-case
+    /// hex), written without allocating: it goes out on every traced request.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[..3].copy_from_slice(b"00-");
+        write_hex(&mut out[3..35], &self.trace_id);
+        out[35] = b'-';
+        write_hex(&mut out[36..52], &self.parent_id);
+        out[52] = b'-';
+        write_hex(&mut out[53..55], &[self.flags]);
+        out
+    }
+
     /// The trace id as 32 lower-case hex digits (what logs and trace back ends show).
     pub fn trace_id_hex(&self) -> String {
         let mut out = String::with_capacity(32);
@@ -109,14 +122,8 @@ impl TraceParent {
 
 impl fmt::Display for TraceParent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::with_capacity(Self::LEN);
-        out.push_str("00-");
-        push_hex(&mut out, &self.trace_id);
-        out.push('-');
-        push_hex(&mut out, &self.parent_id);
-        out.push('-');
-        push_hex(&mut out, &[self.flags]);
-        f.write_str(&out)
+        let text = self.encode();
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -231,11 +238,20 @@ fn hex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
     Some(out)
 }
 
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(HEX_DIGITS[usize::from(b & 0x0f)]));
+    }
+}
+
+/// `bytes` as lower-case hex into `out` (twice as long as `bytes`).
+fn write_hex(out: &mut [u8], bytes: &[u8]) {
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX_DIGITS[usize::from(b >> 4)];
+        pair[1] = HEX_DIGITS[usize::from(b & 0x0f)];
     }
 }
 

@@ -9,6 +9,7 @@ const VALID: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 fn a_valid_traceparent_parses_and_prints_back() {
     let parsed = TraceParent::parse(VALID).expect("valid");
     assert_eq!(parsed.to_string(), VALID);
+    assert_eq!(&parsed.encode()[..], VALID.as_bytes());
     assert_eq!(parsed.trace_id_hex(), "0af7651916cd43dd8448eb211c80319c");
     assert_eq!(
         parsed.parent_id(),
@@ -21,7 +22,8 @@ fn a_valid_traceparent_parses_and_prints_back() {
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-ff",
         " 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\t",
     ] {
-        assert!(TraceParent::parse(ok).is_some(), "{ok:?}");
+        let parsed = TraceParent::parse(ok).expect(ok);
+        assert_eq!(&parsed.encode()[..], ok.trim().as_bytes(), "{ok:?}");
     }
 }
 
