@@ -14,8 +14,8 @@ use hangar_config::Config;
 use hangar_identity::{Authenticator, HttpClient};
 use hangar_policy::{Caller, Mode, Policy};
 use hangar_projection::{
-    Catalog, ConfigWithdrawals, MemoryOverlayStore, Overlays, RedbOverlayStore, Surface,
-    SurfaceReport, surface, visible_surface,
+    Catalog, ConfigWithdrawals, MemoryOverlayStore, OverlayStore, Overlays, RedbOverlayStore,
+    Surface, SurfaceReport, surface, visible_surface,
 };
 use serde_json::value::RawValue;
 use tokio::sync::watch;
@@ -147,6 +147,8 @@ enum OverlaySource {
     Dir(Option<PathBuf>),
     /// In memory (tests): lost on restart.
     Memory,
+    /// An embedder's own store.
+    Store(Box<dyn OverlayStore>),
 }
 
 /// Builds a [`Gateway`] from a loaded config.
@@ -179,6 +181,15 @@ impl GatewayBuilder {
     #[must_use]
     pub fn in_memory_overlays(mut self) -> Self {
         self.overlays = OverlaySource::Memory;
+        self
+    }
+
+    /// Keeps the runtime withdrawals in `store`, an embedder's own, instead of the redb
+    /// file under `data_dir`. It must be durable when `put` and `remove` return `Ok`
+    /// ([`OverlayStore`]); the gateway calls them off its serving threads.
+    #[must_use]
+    pub fn overlay_store(mut self, store: impl OverlayStore + 'static) -> Self {
+        self.overlays = OverlaySource::Store(Box::new(store));
         self
     }
 
@@ -215,10 +226,11 @@ impl GatewayBuilder {
         )?;
         let builder_dir = match &self.overlays {
             OverlaySource::Dir(dir) => dir.clone(),
-            OverlaySource::Memory => None,
+            OverlaySource::Memory | OverlaySource::Store(_) => None,
         };
         let overlays = match self.overlays {
             OverlaySource::Memory => Overlays::new(withdrawals, MemoryOverlayStore::new())?,
+            OverlaySource::Store(store) => Overlays::new(withdrawals, store)?,
             OverlaySource::Dir(dir) => {
                 let dir = dir
                     .or_else(|| config.data_dir.clone())

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use hangar_identity::{CallerIdentity, Permission, authorize};
-use hangar_projection::{WithdrawalKey, WithdrawnBy};
+use hangar_projection::{Overlays, WithdrawalKey, WithdrawnBy};
 use http::request::Parts;
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -180,11 +180,11 @@ async fn run(
     match route {
         Route::Withdraw { server, tool } => {
             let tenant = target(&parts, body).await?;
-            withdraw(gateway, &snapshot, &caller, &server, &tool, tenant)
+            withdraw(gateway, &snapshot, &caller, &server, &tool, tenant).await
         }
         Route::Restore { server, tool } => {
             let tenant = target(&parts, body).await?;
-            restore(gateway, &snapshot, &caller, &server, &tool, tenant)
+            restore(gateway, &snapshot, &caller, &server, &tool, tenant).await
         }
         Route::Withdrawals => {
             allow(&snapshot, &caller, Permission::Read, None)?;
@@ -364,8 +364,29 @@ struct Restored<'a> {
     message: Option<String>,
 }
 
-fn withdraw(
-    gateway: &Gateway,
+/// Runs `write` on the overlay store off the serving thread: a store commit waits for
+/// the disk (fsync), and the other connections of the serving thread the request came in
+/// on must not wait with it. Returns once the write is done (or refused), so the answer
+/// still follows the change.
+async fn store_write<T: Send + 'static>(
+    gateway: &Arc<Gateway>,
+    write: impl FnOnce(&Overlays) -> hangar_projection::Result<T> + Send + 'static,
+) -> Result<T, Failure> {
+    let owner = Arc::clone(gateway);
+    tokio::task::spawn_blocking(move || write(owner.overlays()))
+        .await
+        .map_err(|_| {
+            Failure::http(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the overlay store write did not finish (nothing acknowledged)",
+            )
+        })?
+        .map_err(|error| wire::store_failure(&error))
+}
+
+async fn withdraw(
+    gateway: &Arc<Gateway>,
     snapshot: &Snapshot,
     caller: &CallerIdentity,
     server: &str,
@@ -382,10 +403,8 @@ fn withdraw(
     let key = WithdrawalKey::new(server, tool, tenant.as_deref());
     // Written to the store first; the epoch moves before `withdraw` returns, so the
     // next tools/list (and every open stream) sees it before this answer is sent.
-    let outcome = gateway
-        .overlays()
-        .withdraw(&key, &caller.subject)
-        .map_err(|error| wire::store_failure(&error))?;
+    let actor = caller.subject.clone();
+    let outcome = store_write(gateway, move |overlays| overlays.withdraw(&key, &actor)).await?;
     if outcome.changed() {
         snapshot.metrics.withdrawal_change(true);
     }
@@ -399,8 +418,8 @@ fn withdraw(
     }))
 }
 
-fn restore(
-    gateway: &Gateway,
+async fn restore(
+    gateway: &Arc<Gateway>,
     snapshot: &Snapshot,
     caller: &CallerIdentity,
     server: &str,
@@ -415,10 +434,7 @@ fn restore(
     )?;
     known_server(snapshot, server)?;
     let key = WithdrawalKey::new(server, tool, tenant.as_deref());
-    let outcome = gateway
-        .overlays()
-        .restore(&key)
-        .map_err(|error| wire::store_failure(&error))?;
+    let outcome = store_write(gateway, move |overlays| overlays.restore(&key)).await?;
     if outcome.removed() {
         snapshot.metrics.withdrawal_change(false);
     }

@@ -363,3 +363,68 @@ async fn an_open_stream_hears_about_an_admin_withdrawal() {
     drop(body);
     harness.stop().await;
 }
+
+/// An overlay store whose writes wait until the test lets them through (a disk slow to
+/// sync); `entered` fires when a write starts.
+#[derive(Debug)]
+struct GatedStore {
+    inner: hangar_projection::MemoryOverlayStore,
+    entered: std::sync::Arc<tokio::sync::Notify>,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl hangar_projection::OverlayStore for GatedStore {
+    fn load(&self) -> hangar_projection::Result<Vec<hangar_projection::RuntimeWithdrawal>> {
+        self.inner.load()
+    }
+
+    fn put(
+        &self,
+        withdrawal: &hangar_projection::RuntimeWithdrawal,
+    ) -> hangar_projection::Result<()> {
+        self.entered.notify_one();
+        let release = self.release.lock().expect("lock");
+        // Bounded: a broken test must not hang the suite.
+        let _ = release.recv_timeout(std::time::Duration::from_secs(30));
+        self.inner.put(withdrawal)
+    }
+
+    fn remove(&self, key: &hangar_projection::WithdrawalKey) -> hangar_projection::Result<bool> {
+        self.inner.remove(key)
+    }
+}
+
+#[tokio::test]
+async fn a_slow_store_write_does_not_stall_its_serving_thread() {
+    let entered = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (release, gate) = std::sync::mpsc::channel();
+    let store = GatedStore {
+        inner: hangar_projection::MemoryOverlayStore::new(),
+        entered: std::sync::Arc::clone(&entered),
+        release: std::sync::Mutex::new(gate),
+    };
+    // One serving thread: the withdrawal and the health check land on the same one.
+    let mut options = hangar_gateway::Options::default();
+    options.workers = 1;
+    let harness = Harness::start_with_store(FRONT_DOOR, options, store).await;
+    let withdraw = admin(&harness, Method::POST, WITHDRAW, ADMIN_KEY, "{}");
+    let meanwhile = async {
+        entered.notified().await;
+        // The store write is under way: the serving thread still answers others.
+        let health = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            harness.send(Method::GET, "/health/live", &[], ""),
+        )
+        .await;
+        release.send(()).expect("the store waits");
+        health
+    };
+    let (withdrawn, health) = tokio::join!(withdraw, meanwhile);
+    let health = health.expect("answered while the store write waited");
+    assert_eq!(health.status, StatusCode::OK, "{}", health.body);
+    // The withdrawal is answered once it is stored, and holds.
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.body);
+    let b = harness.session(KEY_B).await;
+    assert_eq!(harness.tool_names(&b).await, ["charge"]);
+    harness.stop().await;
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use hangar_config::{Config, MapEnvironment};
 use hangar_gateway::{FakeUpstream, Gateway, Options};
+use hangar_projection::OverlayStore;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
@@ -122,7 +123,20 @@ impl Harness {
         payments: FakeUpstream,
         others: &[FakeUpstream],
     ) -> Self {
-        Self::start_full(yaml, options, payments, others, None).await
+        Self::start_full(yaml, options, payments, others, None, None).await
+    }
+
+    /// The gateway for `yaml` with its runtime withdrawals in `store`.
+    pub(crate) async fn start_with_store(
+        yaml: &str,
+        options: Options,
+        store: impl OverlayStore + 'static,
+    ) -> Self {
+        let payments = FakeUpstream::new(
+            "payments",
+            ["charge", "refund", "legacy_charge", "beta_tool"],
+        );
+        Self::start_full(yaml, options, payments, &[], None, Some(Box::new(store))).await
     }
 
     /// The gateway for the config file `path` (written by the test with
@@ -133,7 +147,7 @@ impl Harness {
             "payments",
             ["charge", "refund", "legacy_charge", "beta_tool"],
         );
-        Self::start_full(&yaml, Options::default(), payments, &[], Some(path)).await
+        Self::start_full(&yaml, Options::default(), payments, &[], Some(path), None).await
     }
 
     async fn start_full(
@@ -142,6 +156,7 @@ impl Harness {
         payments: FakeUpstream,
         others: &[FakeUpstream],
         path: Option<&std::path::Path>,
+        store: Option<Box<dyn OverlayStore>>,
     ) -> Self {
         let env = MapEnvironment::new()
             .with("KEY_A", KEY_A)
@@ -151,9 +166,11 @@ impl Harness {
             .with("VIEWER_KEY", VIEWER_KEY)
             .with("OPERATOR_B_KEY", OPERATOR_B_KEY);
         let config = Config::from_yaml_str(yaml, "config.yaml", &env).expect("config");
-        let mut builder = Gateway::builder(config)
-            .in_memory_overlays()
-            .upstream(Arc::new(payments.clone()));
+        let mut builder = Gateway::builder(config).upstream(Arc::new(payments.clone()));
+        builder = match store {
+            Some(store) => builder.overlay_store(store),
+            None => builder.in_memory_overlays(),
+        };
         for other in others {
             builder = builder.upstream(Arc::new(other.clone()));
         }
