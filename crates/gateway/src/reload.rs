@@ -68,9 +68,17 @@ impl Gateway {
             self.metrics.config_reload(false);
             return Err(ReloadError::NoConfigFile);
         };
-        let outcome = match Config::load(&path) {
-            Ok(config) => self.apply(config).await,
-            Err(error) => Err(ReloadError::Invalid(error.to_string())),
+        // Read and parsed on a blocking thread: the runtime this runs on also serves
+        // connections (a serving thread for the admin API, the accept loop for SIGHUP and
+        // the file watch), and a slow disk or a large file must not hold them up.
+        let file = path.clone();
+        let outcome = match tokio::task::spawn_blocking(move || Config::load(&file)).await {
+            Ok(Ok(config)) => self.apply(config).await,
+            Ok(Err(error)) => Err(ReloadError::Invalid(error.to_string())),
+            Err(_) => Err(ReloadError::Invalid(format!(
+                "{}: the config read did not finish",
+                path.display()
+            ))),
         };
         self.account(&outcome, &path);
         outcome

@@ -341,3 +341,44 @@ async fn rbac_viewer_and_confined_operator_cannot_reload_or_stop() {
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     harness.stop().await;
 }
+
+#[tokio::test]
+async fn a_reload_waiting_on_its_config_file_does_not_stall_the_gateway() {
+    let (_dir, path, harness) = from_file().await;
+    let config = std::fs::read_to_string(&path).expect("read");
+    // The config file becomes a FIFO: reading it waits until the test writes to it (a
+    // disk or a network file system slow to answer).
+    std::fs::remove_file(&path).expect("remove");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let fifo = path.clone();
+    // The writer, on a thread of its own; it writes after the test's signal or after 20 s,
+    // so a gateway that blocks on the read fails the test instead of hanging it.
+    let writer = std::thread::spawn(move || {
+        let _ = wait.recv_timeout(Duration::from_secs(20));
+        std::fs::write(&fifo, config).expect("write the fifo");
+    });
+    let reload = admin(&harness, Method::POST, "/api/admin/reload", ADMIN_KEY);
+    let meanwhile = async {
+        // Let the reload reach the read first.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let health = tokio::time::timeout(
+            Duration::from_secs(10),
+            harness.send(Method::GET, "/health/live", &[], ""),
+        )
+        .await;
+        go.send(()).expect("the writer waits");
+        health
+    };
+    let (reloaded, health) = tokio::join!(reload, meanwhile);
+    writer.join().expect("writer");
+    let health = health.expect("answered while the reload waited on its file");
+    assert_eq!(health.status, StatusCode::OK, "{}", health.body);
+    assert_eq!(reloaded.status, StatusCode::OK, "{}", reloaded.body);
+    assert_eq!(reloaded.json()["reloaded"], true);
+    harness.stop().await;
+}
