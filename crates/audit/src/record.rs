@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::SystemTime;
 
+use chrono::{DateTime, SecondsFormat, Utc};
+
 use crate::chain::{self, Digest};
 
 /// Longest value of a text field, in bytes; longer values are cut at a character
@@ -290,33 +292,6 @@ fn bounded(value: &str) -> Box<str> {
 /// RFC 3339, UTC, milliseconds: `2026-03-01T12:34:56.789Z`. Times before 1970 print as
 /// the epoch.
 pub fn rfc3339(time: SystemTime) -> String {
-    let since = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = since.as_secs();
-    let millis = since.subsec_millis();
-    let days = secs / 86_400;
-    let rest = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// (year, month, day) of the day `days` after 1970-01-01 (proleptic Gregorian calendar;
-/// the era arithmetic of Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    let time = time.max(SystemTime::UNIX_EPOCH);
+    DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Millis, true)
 }

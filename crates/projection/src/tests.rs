@@ -702,6 +702,11 @@ fn unix_ms_displays_as_rfc3339_utc() {
         UnixMs(4_107_542_400_999).to_string(),
         "2100-03-01T00:00:00.999Z"
     );
+    // A time no calendar covers (a damaged store) still displays, as a count.
+    assert_eq!(
+        UnixMs(u64::MAX).to_string(),
+        "18446744073709551615 ms after 1970-01-01T00:00:00Z"
+    );
 }
 
 #[test]

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use chrono::{DateTime, SecondsFormat};
+
 /// The overlay that withdrew a tool, with what an operator needs to undo it.
 ///
 /// Displays as a human reason (the words `hangarctl explain` prints), e.g.
@@ -191,29 +193,13 @@ pub(crate) struct UnixMs(pub(crate) u64);
 
 impl fmt::Display for UnixMs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0 % 1000;
-        let secs = self.0 / 1000;
-        let (days, rem) = (secs / 86_400, secs % 86_400);
-        let (hour, minute, second) = (rem / 3600, rem % 3600 / 60, rem % 60);
-        let (year, month, day) = civil_from_days(days);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{ms:03}Z"
-        )
+        match i64::try_from(self.0)
+            .ok()
+            .and_then(DateTime::from_timestamp_millis)
+        {
+            Some(time) => f.write_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true)),
+            // Past chrono's range (year 262 143) there is no calendar date to show.
+            None => write!(f, "{} ms after 1970-01-01T00:00:00Z", self.0),
+        }
     }
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day)
-/// (Howard Hinnant's `civil_from_days`, for non-negative day counts).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
