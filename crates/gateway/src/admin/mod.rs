@@ -385,6 +385,20 @@ async fn store_write<T: Send + 'static>(
         .map_err(|error| wire::store_failure(&error))
 }
 
+/// The key a withdrawal or restore changes, once the caller may change it (lifecycle
+/// permission on the tenant, or globally without one) and the server is configured.
+fn change_key(
+    snapshot: &Snapshot,
+    caller: &CallerIdentity,
+    server: &str,
+    tool: &str,
+    tenant: Option<&str>,
+) -> Result<WithdrawalKey, Failure> {
+    allow(snapshot, caller, Permission::McpServersLifecycle, tenant)?;
+    known_server(snapshot, server)?;
+    Ok(WithdrawalKey::new(server, tool, tenant))
+}
+
 async fn withdraw(
     gateway: &Arc<Gateway>,
     snapshot: &Snapshot,
@@ -393,14 +407,7 @@ async fn withdraw(
     tool: &str,
     tenant: Option<String>,
 ) -> Result<Response<Body>, Failure> {
-    allow(
-        snapshot,
-        caller,
-        Permission::McpServersLifecycle,
-        tenant.as_deref(),
-    )?;
-    known_server(snapshot, server)?;
-    let key = WithdrawalKey::new(server, tool, tenant.as_deref());
+    let key = change_key(snapshot, caller, server, tool, tenant.as_deref())?;
     // Written to the store first; the epoch moves before `withdraw` returns, so the
     // next tools/list (and every open stream) sees it before this answer is sent.
     let actor = caller.subject.clone();
@@ -426,14 +433,7 @@ async fn restore(
     tool: &str,
     tenant: Option<String>,
 ) -> Result<Response<Body>, Failure> {
-    allow(
-        snapshot,
-        caller,
-        Permission::McpServersLifecycle,
-        tenant.as_deref(),
-    )?;
-    known_server(snapshot, server)?;
-    let key = WithdrawalKey::new(server, tool, tenant.as_deref());
+    let key = change_key(snapshot, caller, server, tool, tenant.as_deref())?;
     let outcome = store_write(gateway, move |overlays| overlays.restore(&key)).await?;
     if outcome.removed() {
         snapshot.metrics.withdrawal_change(false);
