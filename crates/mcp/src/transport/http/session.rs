@@ -137,6 +137,21 @@ impl HttpInner {
         Ok(session)
     }
 
+    /// A request without a body to the endpoint, with the back end's own credentials;
+    /// `None` when they cannot be had (the callers are best effort).
+    async fn bodiless(&self, method: HttpMethod) -> Option<Request<Full<Bytes>>> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(self.endpoint.clone())
+            .body(Full::new(Bytes::new()))
+            .ok()?;
+        self.credentials
+            .apply(&self.shared, &self.client, request.headers_mut())
+            .await
+            .ok()?;
+        Some(request)
+    }
+
     /// Ends the session (`DELETE`, best effort) and refuses requests until resumed.
     pub(super) async fn stop(&self) {
         let mut slot = self.session.current.lock().await;
@@ -150,23 +165,10 @@ impl HttpInner {
         let Some(id) = session.id.clone() else {
             return;
         };
-        let mut request = match Request::builder()
-            .method(HttpMethod::DELETE)
-            .uri(self.endpoint.clone())
-            .body(Full::new(Bytes::new()))
-        {
-            Ok(request) => request,
-            Err(_) => return,
+        let Some(mut request) = self.bodiless(HttpMethod::DELETE).await else {
+            return;
         };
         let headers = request.headers_mut();
-        if self
-            .credentials
-            .apply(&self.shared, &self.client, headers)
-            .await
-            .is_err()
-        {
-            return;
-        }
         headers.insert(MCP_SESSION_ID, id);
         session.write_headers(headers);
         let _ =
@@ -180,23 +182,10 @@ impl HttpInner {
         if session.id.is_none() {
             return;
         }
-        let mut request = match Request::builder()
-            .method(HttpMethod::GET)
-            .uri(self.endpoint.clone())
-            .body(Full::new(Bytes::new()))
-        {
-            Ok(request) => request,
-            Err(_) => return,
+        let Some(mut request) = self.bodiless(HttpMethod::GET).await else {
+            return;
         };
         let headers = request.headers_mut();
-        if self
-            .credentials
-            .apply(&self.shared, &self.client, headers)
-            .await
-            .is_err()
-        {
-            return;
-        }
         headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
         session.write_headers(headers);
         let client = self.client.clone();
