@@ -192,6 +192,18 @@ pub(crate) async fn within(
     response
 }
 
+/// `future` with the current request's audit scope (if any) carried along: for work a
+/// request hands to a task of its own, whose records must still name the request.
+pub(crate) fn carry_scope<F: Future>(future: F) -> impl Future<Output = F::Output> {
+    let scope = SCOPE.try_with(Scope::clone).ok();
+    async move {
+        match scope {
+            Some(scope) => SCOPE.scope(scope, future).await,
+            None => future.await,
+        }
+    }
+}
+
 /// Answers `request` with `run` inside the request's audit scope: a failure becomes its
 /// wire answer, and the request id goes back in `X-Request-Id` (`POST /mcp`, the admin
 /// API).

@@ -364,25 +364,43 @@ struct Restored<'a> {
     message: Option<String>,
 }
 
-/// Runs `write` on the overlay store off the serving thread: a store commit waits for
-/// the disk (fsync), and the other connections of the serving thread the request came in
-/// on must not wait with it. Returns once the write is done (or refused), so the answer
-/// still follows the change.
-async fn store_write<T: Send + 'static>(
+/// Runs `write` on the overlay store for `key` on a blocking thread, then `count` (the
+/// metrics) with what it did, and records `caller`'s `action` in the audit log; returns
+/// once all are done, so the answer follows the change. A store commit waits for the
+/// disk (fsync): the other connections of the serving thread the request came in on must
+/// not wait with it. All of it runs in a task of its own, within the request's audit
+/// scope: a change, once begun, gets its audit record even if the client goes away.
+async fn store_change<T: Send + 'static>(
     gateway: &Arc<Gateway>,
-    write: impl FnOnce(&Overlays) -> hangar_projection::Result<T> + Send + 'static,
+    caller: &CallerIdentity,
+    action: &'static str,
+    key: WithdrawalKey,
+    write: impl FnOnce(&Overlays, &WithdrawalKey) -> hangar_projection::Result<T> + Send + 'static,
+    count: impl FnOnce(&T) + Send + 'static,
 ) -> Result<T, Failure> {
     let owner = Arc::clone(gateway);
-    tokio::task::spawn_blocking(move || write(owner.overlays()))
-        .await
-        .map_err(|_| {
-            Failure::http(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the overlay store write did not finish (nothing acknowledged)",
-            )
-        })?
-        .map_err(|error| wire::store_failure(&error))
+    let who = caller.clone();
+    let change = async move {
+        let written = tokio::task::spawn_blocking(move || {
+            let outcome = write(owner.overlays(), &key);
+            (outcome, key)
+        })
+        .await;
+        if let Ok((Ok(done), key)) = &written {
+            count(done);
+            audit::admin(&who, action, key.server(), key.tool(), key.tenant());
+        }
+        written.map(|(outcome, _)| outcome)
+    };
+    match tokio::spawn(audit::carry_scope(change)).await {
+        Ok(Ok(Ok(done))) => Ok(done),
+        Ok(Ok(Err(error))) => Err(wire::store_failure(&error)),
+        Ok(Err(_)) | Err(_) => Err(Failure::http(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the overlay store write did not finish (nothing acknowledged)",
+        )),
+    }
 }
 
 /// The key a withdrawal or restore changes, once the caller may change it (lifecycle
@@ -411,11 +429,20 @@ async fn withdraw(
     // Written to the store first; the epoch moves before `withdraw` returns, so the
     // next tools/list (and every open stream) sees it before this answer is sent.
     let actor = caller.subject.clone();
-    let outcome = store_write(gateway, move |overlays| overlays.withdraw(&key, &actor)).await?;
-    if outcome.changed() {
-        snapshot.metrics.withdrawal_change(true);
-    }
-    audit::admin(caller, "withdraw", server, tool, tenant.as_deref());
+    let metrics = Arc::clone(&snapshot.metrics);
+    store_change(
+        gateway,
+        caller,
+        "withdraw",
+        key,
+        move |overlays, key| overlays.withdraw(key, &actor),
+        move |outcome| {
+            if outcome.changed() {
+                metrics.withdrawal_change(true);
+            }
+        },
+    )
+    .await?;
     Ok(wire::document(&Withdrawn {
         withdrawn: true,
         mcp_server: server,
@@ -434,11 +461,20 @@ async fn restore(
     tenant: Option<String>,
 ) -> Result<Response<Body>, Failure> {
     let key = change_key(snapshot, caller, server, tool, tenant.as_deref())?;
-    let outcome = store_write(gateway, move |overlays| overlays.restore(&key)).await?;
-    if outcome.removed() {
-        snapshot.metrics.withdrawal_change(false);
-    }
-    audit::admin(caller, "restore", server, tool, tenant.as_deref());
+    let metrics = Arc::clone(&snapshot.metrics);
+    let outcome = store_change(
+        gateway,
+        caller,
+        "restore",
+        key,
+        |overlays, key| overlays.restore(key),
+        move |outcome| {
+            if outcome.removed() {
+                metrics.withdrawal_change(false);
+            }
+        },
+    )
+    .await?;
     let still = outcome.still_withdrawn_by();
     let message = still.map(|by| {
         if by.is_config() {

@@ -394,15 +394,27 @@ impl hangar_projection::OverlayStore for GatedStore {
     }
 }
 
+impl GatedStore {
+    /// The store, the signal that a write started, and the sender that lets it finish.
+    fn new() -> (
+        Self,
+        std::sync::Arc<tokio::sync::Notify>,
+        std::sync::mpsc::Sender<()>,
+    ) {
+        let entered = std::sync::Arc::new(tokio::sync::Notify::new());
+        let (release, gate) = std::sync::mpsc::channel();
+        let store = Self {
+            inner: hangar_projection::MemoryOverlayStore::new(),
+            entered: std::sync::Arc::clone(&entered),
+            release: std::sync::Mutex::new(gate),
+        };
+        (store, entered, release)
+    }
+}
+
 #[tokio::test]
 async fn a_slow_store_write_does_not_stall_its_serving_thread() {
-    let entered = std::sync::Arc::new(tokio::sync::Notify::new());
-    let (release, gate) = std::sync::mpsc::channel();
-    let store = GatedStore {
-        inner: hangar_projection::MemoryOverlayStore::new(),
-        entered: std::sync::Arc::clone(&entered),
-        release: std::sync::Mutex::new(gate),
-    };
+    let (store, entered, release) = GatedStore::new();
     // One serving thread: the withdrawal and the health check land on the same one.
     let mut options = hangar_gateway::Options::default();
     options.workers = 1;
@@ -426,5 +438,50 @@ async fn a_slow_store_write_does_not_stall_its_serving_thread() {
     assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.body);
     let b = harness.session(KEY_B).await;
     assert_eq!(harness.tool_names(&b).await, ["charge"]);
+    harness.stop().await;
+}
+
+#[tokio::test]
+async fn a_withdrawal_whose_client_left_mid_write_is_still_audited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = dir.path().join("audit.jsonl");
+    let config = format!(
+        "audit:\n  enabled: true\n  path: {}\n{FRONT_DOOR}",
+        audit.display()
+    );
+    let (store, entered, release) = GatedStore::new();
+    let harness =
+        Harness::start_with_store(&config, hangar_gateway::Options::default(), store).await;
+    // The client sends the withdrawal and goes away while the store is writing it.
+    tokio::select! {
+        answer = admin(&harness, Method::POST, WITHDRAW, ADMIN_KEY, "{}") => {
+            panic!("answered before the store wrote: {}", answer.body)
+        }
+        () = entered.notified() => {}
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    release.send(()).expect("the store waits");
+    // The withdrawal took effect, so its audit record must be there too.
+    let b = harness.session(KEY_B).await;
+    assert_eq!(harness.tool_names(&b).await, ["charge"]);
+    let mut withdrawals = Vec::new();
+    for _ in 0..250 {
+        let text = std::fs::read_to_string(&audit).unwrap_or_default();
+        withdrawals = text
+            .lines()
+            .filter(|line| line.contains(r#""action":"withdraw""#))
+            .map(str::to_owned)
+            .collect();
+        if !withdrawals.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(withdrawals.len(), 1, "{withdrawals:?}");
+    assert!(
+        withdrawals[0].contains(r#""tool":"refund""#),
+        "{}",
+        withdrawals[0]
+    );
     harness.stop().await;
 }
