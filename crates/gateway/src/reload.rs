@@ -68,6 +68,9 @@ impl Gateway {
             self.metrics.config_reload(false);
             return Err(ReloadError::NoConfigFile);
         };
+        // One reload at a time, from the read on: two reloads (the admin API and the file
+        // watch, say) apply the versions of the file in the order they read them.
+        let _one = self.reload_lock.lock().await;
         // Read and parsed on a blocking thread: the runtime this runs on also serves
         // connections (a serving thread for the admin API, the accept loop for SIGHUP and
         // the file watch), and a slow disk or a large file must not hold them up.
@@ -94,7 +97,10 @@ impl Gateway {
     ///
     /// See [`ReloadError`]; the running config is unchanged.
     pub async fn reload_with(self: &Arc<Self>, config: Config) -> Result<Vec<String>, ReloadError> {
-        let outcome = self.apply(config).await;
+        let outcome = {
+            let _one = self.reload_lock.lock().await;
+            self.apply(config).await
+        };
         self.account(&outcome, Path::new("(given config)"));
         outcome
     }
@@ -119,8 +125,8 @@ impl Gateway {
         }
     }
 
+    /// [`Gateway::reload_with`]'s work; the caller holds `reload_lock`.
     async fn apply(self: &Arc<Self>, config: Config) -> Result<Vec<String>, ReloadError> {
-        let _one = self.reload_lock.lock().await;
         let old = self.snapshot();
         if config.tool_access.mode != old.config.tool_access.mode {
             return Err(ReloadError::Refused(
@@ -391,7 +397,7 @@ impl Gateway {
         tokio::spawn(async move {
             // Owned by the task: dropping it stops the watch.
             let _watcher = watcher;
-            let mut last = std::fs::read(&path).ok();
+            let mut last = read_off_runtime(&path).await;
             loop {
                 tokio::select! {
                     received = changes.recv() => if received.is_none() { return },
@@ -399,7 +405,7 @@ impl Gateway {
                 }
                 // Debounce: wait until no event came for `debounce`.
                 while let Ok(Some(())) = tokio::time::timeout(debounce, changes.recv()).await {}
-                let Ok(now) = std::fs::read(&path) else {
+                let Some(now) = read_off_runtime(&path).await else {
                     continue; // Mid-replace, or removed: the next event tells.
                 };
                 if last.as_deref() == Some(now.as_slice()) {
@@ -415,6 +421,16 @@ impl Gateway {
 
 /// A watcher on `path`'s directory that sends on `events` for every change naming the
 /// file (not for reads); `None` when the system refuses.
+/// The file's bytes, read on a blocking thread (the watch runs on the thread that accepts
+/// connections); `None` when it cannot be read.
+async fn read_off_runtime(path: &Path) -> Option<Vec<u8>> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || std::fs::read(path).ok())
+        .await
+        .ok()
+        .flatten()
+}
+
 fn file_watcher(
     path: &Path,
     events: tokio::sync::mpsc::UnboundedSender<()>,
