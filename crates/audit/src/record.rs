@@ -290,8 +290,15 @@ fn bounded(value: &str) -> Box<str> {
 }
 
 /// RFC 3339, UTC, milliseconds: `2026-03-01T12:34:56.789Z`. Times before 1970 print as
-/// the epoch.
+/// the epoch, times past chrono's last day (year 262 142) as that day; years past 9999,
+/// which RFC 3339 cannot write, get a sign (`+10000-…`).
 pub fn rfc3339(time: SystemTime) -> String {
-    let time = time.max(SystemTime::UNIX_EPOCH);
-    DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Millis, true)
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis())
+        .ok()
+        .and_then(DateTime::from_timestamp_millis)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
 }

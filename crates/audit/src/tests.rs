@@ -51,6 +51,10 @@ fn rfc3339_utc_with_milliseconds() {
         rfc3339(SystemTime::UNIX_EPOCH - Duration::from_secs(1)),
         "1970-01-01T00:00:00.000Z"
     );
+    // A replayed record from far in the future still formats (no panic).
+    assert_eq!(at(253_402_300_800, 0), "+10000-01-01T00:00:00.000Z");
+    let far = SystemTime::UNIX_EPOCH + Duration::from_secs(1 << 60);
+    assert_eq!(rfc3339(far), "+262142-12-31T23:59:59.999Z");
 }
 
 #[test]

@@ -198,7 +198,7 @@ impl fmt::Display for UnixMs {
             .and_then(DateTime::from_timestamp_millis)
         {
             Some(time) => f.write_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true)),
-            // Past chrono's range (year 262 143) there is no calendar date to show.
+            // Past chrono's range (year 262 142) there is no calendar date to show.
             None => write!(f, "{} ms after 1970-01-01T00:00:00Z", self.0),
         }
     }
