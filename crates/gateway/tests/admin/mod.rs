@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::next_chunk;
 use crate::support::{
     ADMIN_KEY, Answer, FRONT_DOOR, Harness, KEY_A, KEY_B, OPERATOR_B_KEY, VIEWER_KEY,
+    with_audit_log,
 };
 
 const WITHDRAW: &str = "/api/admin/tools/payments/refund/withdraw";
@@ -443,12 +444,7 @@ async fn a_slow_store_write_does_not_stall_its_serving_thread() {
 
 #[tokio::test]
 async fn a_withdrawal_whose_client_left_mid_write_is_still_audited() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let audit = dir.path().join("audit.jsonl");
-    let config = format!(
-        "audit:\n  enabled: true\n  path: {}\n{FRONT_DOOR}",
-        audit.display()
-    );
+    let (_dir, audit, config) = with_audit_log(FRONT_DOOR);
     let (store, entered, release) = GatedStore::new();
     let harness =
         Harness::start_with_store(&config, hangar_gateway::Options::default(), store).await;

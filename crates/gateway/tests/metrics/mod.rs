@@ -9,7 +9,9 @@ use hangar_gateway::FakeUpstream;
 use http::{Method, StatusCode};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::support::{ADMIN_KEY, Answer, EGRESS, FRONT_DOOR, Harness, KEY_A, KEY_B, VIEWER_KEY};
+use crate::support::{
+    ADMIN_KEY, Answer, EGRESS, FRONT_DOOR, Harness, KEY_A, KEY_B, VIEWER_KEY, with_audit_log,
+};
 
 /// One sample of an exposition.
 #[derive(Debug, Clone, PartialEq)]
@@ -730,12 +732,7 @@ async fn rate_limit_and_busy_refusals_are_counted() {
 
 #[tokio::test]
 async fn the_audit_logs_counters_are_exported_when_it_is_on() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("audit.jsonl");
-    let config = format!(
-        "audit:\n  enabled: true\n  path: {}\n{FRONT_DOOR}",
-        path.display()
-    );
+    let (_dir, path, config) = with_audit_log(FRONT_DOOR);
     let harness = Harness::start(&config).await;
     let a = harness.session(KEY_A).await;
     assert_eq!(harness.call(&a, "charge").await.status, StatusCode::OK);

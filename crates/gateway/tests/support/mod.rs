@@ -95,6 +95,18 @@ pub(crate) fn literal_keys(yaml: &str) -> String {
         .replace("${OPERATOR_B_KEY}", OPERATOR_B_KEY)
 }
 
+/// `yaml` with the audit log on, writing to `audit.jsonl` in a fresh directory: the
+/// directory (kept alive by the caller), the file and the config.
+pub(crate) fn with_audit_log(yaml: &str) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("audit.jsonl");
+    let config = format!(
+        "audit:\n  enabled: true\n  path: {}\n{yaml}",
+        path.display()
+    );
+    (dir, path, config)
+}
+
 pub(crate) struct Harness {
     pub(crate) addr: SocketAddr,
     pub(crate) gateway: Arc<Gateway>,
