@@ -375,6 +375,9 @@ impl Gateway {
         let Some(path) = self.config_path.clone() else {
             return;
         };
+        // What the file holds as the watch starts (read here, once, so that an edit made
+        // right after this call is a change); later reads are off the runtime.
+        let first = std::fs::read(&path).ok();
         let (events, mut changes) = tokio::sync::mpsc::unbounded_channel::<()>();
         let watcher = file_watcher(&path, events.clone());
         if watcher.is_none() {
@@ -397,7 +400,7 @@ impl Gateway {
         tokio::spawn(async move {
             // Owned by the task: dropping it stops the watch.
             let _watcher = watcher;
-            let mut last = read_off_runtime(&path).await;
+            let mut last = first;
             loop {
                 tokio::select! {
                     received = changes.recv() => if received.is_none() { return },
