@@ -34,6 +34,15 @@ pub enum ReloadError {
     NoConfigFile,
 }
 
+/// What [`Gateway::prepare`] built for a new snapshot.
+struct Prepared {
+    config: Config,
+    policy: hangar_policy::Policy,
+    withdrawals: ConfigWithdrawals,
+    authenticator: Authenticator,
+    tls: Option<crate::tls::Loaded>,
+}
+
 /// Why a start or stop did nothing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -125,6 +134,31 @@ impl Gateway {
         }
     }
 
+    /// The parts of a new snapshot that take work to build: the compiled policy, the
+    /// config's withdrawals, the authenticator and the TLS files. Blocking.
+    fn prepare(&self, config: Config) -> Result<Prepared, ReloadError> {
+        let invalid = |error: Error| ReloadError::Invalid(error.to_string());
+        let policy = config.policy().map_err(|e| invalid(e.into()))?;
+        let withdrawals = ConfigWithdrawals::new(
+            config
+                .withdrawals()
+                .map(|w| (w.server, w.pattern, w.tenant)),
+        )
+        .map_err(|e| invalid(e.into()))?;
+        let authenticator =
+            Authenticator::new(&config.auth, HttpClient::new(self.options.identity_timeout))
+                .map_err(|e| invalid(e.into()))?;
+        // The certificate and key files are read again even when the text is unchanged.
+        let tls = self.prepare_tls(&config, &authenticator)?;
+        Ok(Prepared {
+            config,
+            policy,
+            withdrawals,
+            authenticator,
+            tls,
+        })
+    }
+
     /// [`Gateway::reload_with`]'s work; the caller holds `reload_lock`.
     async fn apply(self: &Arc<Self>, config: Config) -> Result<Vec<String>, ReloadError> {
         let old = self.snapshot();
@@ -151,19 +185,20 @@ impl Gateway {
                 "restart mcp-hangar to change the audit log".to_owned(),
             ));
         }
-        let invalid = |error: Error| ReloadError::Invalid(error.to_string());
-        let policy = config.policy().map_err(|e| invalid(e.into()))?;
-        let withdrawals = ConfigWithdrawals::new(
-            config
-                .withdrawals()
-                .map(|w| (w.server, w.pattern, w.tenant)),
-        )
-        .map_err(|e| invalid(e.into()))?;
-        let authenticator =
-            Authenticator::new(&config.auth, HttpClient::new(self.options.identity_timeout))
-                .map_err(|e| invalid(e.into()))?;
-        // The certificate and key files are read again even when the text is unchanged.
-        let tls = self.prepare_tls(&config, &authenticator)?;
+        // Compiled and loaded on a blocking thread, like the file's read: a policy of tens
+        // of thousands of tenant rules takes a while, and the certificate files are read.
+        let gateway = Arc::clone(self);
+        let Prepared {
+            config,
+            policy,
+            withdrawals,
+            authenticator,
+            tls,
+        } = tokio::task::spawn_blocking(move || gateway.prepare(config))
+            .await
+            .map_err(|_| {
+                ReloadError::Invalid("checking the new config did not finish".to_owned())
+            })??;
 
         let mut changed = Vec::new();
         if config.tool_access != old.config.tool_access {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::next_chunk;
 use crate::support::{
     ADMIN_KEY, Answer, FRONT_DOOR, Harness, KEY_A, KEY_B, OPERATOR_B_KEY, Session, VIEWER_KEY,
-    literal_keys,
+    literal_keys, stall_reads,
 };
 
 const RULE_A: &str = r#""tenant:a": { deny_list: [refund] }"#;
@@ -345,23 +345,8 @@ async fn rbac_viewer_and_confined_operator_cannot_reload_or_stop() {
 #[tokio::test]
 async fn a_reload_waiting_on_its_config_file_does_not_stall_the_gateway() {
     let (_dir, path, harness) = from_file().await;
-    let config = std::fs::read_to_string(&path).expect("read");
-    // The config file becomes a FIFO: reading it waits until the test writes to it (a
-    // disk or a network file system slow to answer).
-    std::fs::remove_file(&path).expect("remove");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&path)
-        .status()
-        .expect("mkfifo");
-    assert!(made.success());
-    let (go, wait) = std::sync::mpsc::channel::<()>();
-    let fifo = path.clone();
-    // The writer, on a thread of its own; it writes after the test's signal or after 20 s,
-    // so a gateway that blocks on the read fails the test instead of hanging it.
-    let writer = std::thread::spawn(move || {
-        let _ = wait.recv_timeout(Duration::from_secs(20));
-        std::fs::write(&fifo, config).expect("write the fifo");
-    });
+    // Reading the config file waits until the test lets it through.
+    let (go, writer) = stall_reads(&path);
     let reload = admin(&harness, Method::POST, "/api/admin/reload", ADMIN_KEY);
     let meanwhile = async {
         // Let the reload reach the read first.

@@ -95,6 +95,30 @@ pub(crate) fn literal_keys(yaml: &str) -> String {
         .replace("${OPERATOR_B_KEY}", OPERATOR_B_KEY)
 }
 
+/// Turns the file at `path` into a FIFO, so that reading it waits (a disk or a network
+/// file system slow to answer), and starts the thread that writes the file's old
+/// contents into it once signalled on the returned sender — or after 20 s, so that a
+/// gateway blocking on the read fails its test instead of hanging it. Join the thread
+/// after signalling.
+pub(crate) fn stall_reads(
+    path: &std::path::Path,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let contents = std::fs::read(path).expect("read");
+    std::fs::remove_file(path).expect("remove");
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let fifo = path.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = wait.recv_timeout(std::time::Duration::from_secs(20));
+        std::fs::write(&fifo, contents).expect("write the fifo");
+    });
+    (go, writer)
+}
+
 /// `yaml` with the audit log on, writing to `audit.jsonl` in a fresh directory: the
 /// directory (kept alive by the caller), the file and the config.
 pub(crate) fn with_audit_log(yaml: &str) -> (tempfile::TempDir, std::path::PathBuf, String) {

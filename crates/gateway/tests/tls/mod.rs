@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use self::pki::{Leaf, Pki};
-use crate::support::{FRONT_DOOR, Harness, KEY_B, literal_keys, names};
+use crate::support::{FRONT_DOOR, Harness, KEY_B, literal_keys, names, stall_reads};
 
 /// `auth.mtls` with `client_auth: MODE`, the CA bundle and CRL in `DIR`.
 const MTLS: &str = r#"  mtls:
@@ -593,5 +593,37 @@ async fn a_certificate_revoked_by_a_reload_stops_working_on_an_open_connection()
     // New connections with it are refused at the handshake, as before.
     let error = refused(harness.addr, &pki, &Offer::with_certificate(&laptop)).await;
     assert!(error.contains("CertificateRevoked"), "{error}");
+    harness.stop().await;
+}
+
+#[tokio::test]
+async fn a_reload_waiting_on_its_certificate_file_does_not_stall_open_connections() {
+    let (pki, yaml) = setup("", None);
+    let harness = start(&pki, &yaml).await;
+    let http11 = Offer {
+        alpn: &[b"http/1.1"],
+        ..Offer::default()
+    };
+    let mut open = Connection::open(harness.addr, &pki, &http11)
+        .await
+        .expect("connect");
+    // Reading the certificate waits until the test lets it through; the reload (what
+    // SIGHUP calls) is under way meanwhile.
+    let (go, writer) = stall_reads(&pki.dir().join("server.pem"));
+    let reload = harness.gateway.reload();
+    let meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let served =
+            tokio::time::timeout(Duration::from_secs(10), open.tool_names(Some(KEY_B))).await;
+        go.send(()).expect("the writer waits");
+        served
+    };
+    let (reloaded, served) = tokio::join!(reload, meanwhile);
+    writer.join().expect("writer");
+    assert_eq!(
+        served.expect("served while the reload waited on the certificate"),
+        ["charge", "refund"]
+    );
+    assert!(reloaded.expect("reload").is_empty());
     harness.stop().await;
 }
