@@ -115,7 +115,9 @@ impl Flags {
 // run
 
 struct Plan {
-    uri: Uri,
+    /// The request target in origin form (`/mcp`): hyper's connection sends the URI as
+    /// given, and not every server takes the absolute form (Starlette answers 404).
+    target: Uri,
     authority: String,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
@@ -186,8 +188,13 @@ fn run(args: &[String]) -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let threads: usize = flags.num("threads", concurrency.min(cores))?;
     let rate: f64 = flags.num("rate", 0.0)?;
+    let target = uri
+        .path_and_query()
+        .map_or("/", http::uri::PathAndQuery::as_str)
+        .parse()
+        .map_err(|e| format!("--url: {e}"))?;
     let plan = Arc::new(Plan {
-        uri,
+        target,
         authority,
         headers,
         body: Bytes::copy_from_slice(body.as_bytes()),
@@ -283,7 +290,7 @@ async fn worker_loop(plan: Arc<Plan>, measure_from: Instant, quota: Option<u64>)
                 }
             },
         };
-        let mut request = Request::post(plan.uri.clone())
+        let mut request = Request::post(plan.target.clone())
             .header(http::header::HOST, plan.authority.as_str())
             .body(Full::new(plan.body.clone()))
             .expect("a valid request");
