@@ -145,9 +145,7 @@ impl SurfaceCache {
 enum OverlaySource {
     /// `data_dir` from the builder, the config, or the XDG default.
     Dir(Option<PathBuf>),
-    /// In memory (tests): lost on restart.
-    Memory,
-    /// An embedder's own store.
+    /// A given store: an embedder's own, or memory (tests; lost on restart).
     Store(Box<dyn OverlayStore>),
 }
 
@@ -179,9 +177,8 @@ impl GatewayBuilder {
 
     /// Keeps the runtime withdrawals in memory only (tests).
     #[must_use]
-    pub fn in_memory_overlays(mut self) -> Self {
-        self.overlays = OverlaySource::Memory;
-        self
+    pub fn in_memory_overlays(self) -> Self {
+        self.overlay_store(MemoryOverlayStore::new())
     }
 
     /// Keeps the runtime withdrawals in `store`, an embedder's own, instead of the redb
@@ -226,10 +223,9 @@ impl GatewayBuilder {
         )?;
         let builder_dir = match &self.overlays {
             OverlaySource::Dir(dir) => dir.clone(),
-            OverlaySource::Memory | OverlaySource::Store(_) => None,
+            OverlaySource::Store(_) => None,
         };
         let overlays = match self.overlays {
-            OverlaySource::Memory => Overlays::new(withdrawals, MemoryOverlayStore::new())?,
             OverlaySource::Store(store) => Overlays::new(withdrawals, store)?,
             OverlaySource::Dir(dir) => {
                 let dir = dir
