@@ -331,9 +331,7 @@ impl HttpInner {
         let session_id = response.headers().get(&MCP_SESSION_ID).cloned();
         if status == StatusCode::ACCEPTED {
             // An empty answer, as 202 should be, leaves the connection usable.
-            if pool::ended(&mut response.into_body()) {
-                lease.release();
-            }
+            lease.release_if_ended(&mut response.into_body());
             return Ok(Outcome::Accepted);
         }
         let content_type = response
@@ -362,24 +360,18 @@ impl HttpInner {
                 return Ok(Outcome::Reply(Reply::Error(error.error), session_id));
             }
             // An empty answer (a bare 404 or 405) leaves the connection usable.
-            if pool::ended(&mut body) {
-                lease.release();
-            }
+            lease.release_if_ended(&mut body);
             return Ok(Outcome::Status(status));
         }
         let Some(expect) = expect else {
             // A notification answered 200: an empty body leaves the connection usable.
-            if pool::ended(&mut response.into_body()) {
-                lease.release();
-            }
+            lease.release_if_ended(&mut response.into_body());
             return Ok(Outcome::Accepted);
         };
         let reply = if content_type.starts_with("text/event-stream") {
             let mut body = response.into_body();
             let reply = sse_reply::read(&self.shared, &mut body, expect, &limits).await?;
-            if pool::ended(&mut body) {
-                lease.release();
-            }
+            lease.release_if_ended(&mut body);
             reply
         } else if content_type.starts_with("application/json") {
             let body = Limited::new(response.into_body(), MAX_MESSAGE)

@@ -242,7 +242,7 @@ fn host_header(endpoint: &Uri) -> Result<String, String> {
 /// Whether `body` has ended, without waiting (an answer read to its end, or one that
 /// had nothing more to read): then its connection can be released. An SSE answer whose
 /// stream the back end closed right after the response, as servers should, is one.
-pub(crate) fn ended(body: &mut Incoming) -> bool {
+fn ended(body: &mut Incoming) -> bool {
     use hyper::body::Body as _;
     if body.is_end_stream() {
         return true;
@@ -258,6 +258,14 @@ impl Lease<'_> {
     /// The answer was read to the end: the connection can carry the next request.
     pub(crate) fn release(self) {
         self.pool.checkin(self.sender);
+    }
+
+    /// Releases the connection if `body` has ended ([`ended`]); otherwise it closes with
+    /// the lease, once the rest of its answer is dropped.
+    pub(crate) fn release_if_ended(self, body: &mut Incoming) {
+        if ended(body) {
+            self.release();
+        }
     }
 }
 
