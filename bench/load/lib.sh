@@ -1,6 +1,12 @@
-# Shared by bench/load/run.sh and bench/load/tenants.sh (sourced, from the repository
-# root): a work directory, the cleanup of everything started (by pid), /proc readers,
-# and starting the echo back end and the gateway. Builds the release binaries first.
+# Shared by the scripts of bench/load (sourced, from the repository root): the default
+# measurement settings, a work directory, the cleanup of everything started (by pid),
+# /proc readers, and starting the echo back end and the gateway. Builds the release
+# binaries first.
+
+# Seconds per measurement and of warm-up, the high concurrency, the gateway's log level:
+# from the environment, else what the script set before sourcing this, else these.
+: "${DURATION:=10}" "${WARMUP:=2}" "${C_HIGH:=32}"
+export HANGAR_LOG=${HANGAR_LOG:-info}
 
 cargo build --release -p hangar-load -p mcp-hangar >&2
 BIN=target/release

@@ -15,10 +15,6 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-2}
-C_HIGH=${C_HIGH:-32}
-export HANGAR_LOG=${HANGAR_LOG:-info}
 # One thread each for the driver and the back end, both on CPU 0.
 BACKEND_THREADS=1
 DRIVER_THREADS=1

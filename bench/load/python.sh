@@ -16,10 +16,6 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-2}
-C_HIGH=${C_HIGH:-32}
-export HANGAR_LOG=${HANGAR_LOG:-info}
 PYTHON=tests/harness/.venv-mcp1/bin/python
 if [[ ! -x $PYTHON ]]; then
     echo "$PYTHON is missing: run scripts/test.sh once (it installs the test harness)" >&2

@@ -19,13 +19,9 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-2}
 C_LOW=${C_LOW:-1}
-C_HIGH=${C_HIGH:-32}
 STARTUP_RUNS=${STARTUP_RUNS:-5}
 BACKEND_THREADS=${BACKEND_THREADS:-2}
-export HANGAR_LOG=${HANGAR_LOG:-info}
 
 # shellcheck source=bench/load/lib.sh
 source bench/load/lib.sh

@@ -33,7 +33,6 @@ BC_RATE=${BC_RATE:-1000}
 BC_C=${BC_C:-8}
 A_LIMIT=${A_LIMIT:-100}
 TENANT_LIMIT=${TENANT_LIMIT:-10000}
-export HANGAR_LOG=${HANGAR_LOG:-info}
 
 # shellcheck source=bench/load/lib.sh
 source bench/load/lib.sh
