@@ -47,8 +47,12 @@ wait_line() {
     return 1
 }
 
-# cpu_ticks PID: utime + stime of PID, in clock ticks.
+# cpu_ticks PID: utime + stime of PID, in clock ticks (0 for no PID).
 cpu_ticks() {
+    [[ -n $1 ]] || {
+        echo 0
+        return
+    }
     # Field 2 (comm) has no spaces for our binaries; utime/stime are fields 14 and 15.
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
@@ -83,13 +87,16 @@ on_cpu() {
 }
 
 # measure NAME URL PID C: one driver run against URL (HEADERS, BODY, DURATION, WARMUP;
-# on DRIVER_CPU when set), with PID the process serving it; stores "rps p50 p90 p99 max errors cpu_us ctxsw driver_us other%" in ROWS[NAME.C].
+# on DRIVER_CPU when set), with PID the process serving it; stores "rps p50 p90 p99 max
+# errors cpu_us ctxsw driver_us other% echo_us" in ROWS[NAME.C] (cpu_us: PID's CPU per
+# call; echo_us: the echo back end's).
 declare -A ROWS
 measure() {
     local name=$1 url=$2 pid=$3 c=$4 before after cs_before cs_after out total cpu cs
-    local others_before others_after sys_before sys_after other driver
+    local others_before others_after sys_before sys_after other driver echo_before echo_after echo
     cs_before=$(ctx_switches "$pid")
-    others_before=$(($(cpu_ticks "$ECHO_PID") + $(cpu_ticks "$GW_PID")))
+    echo_before=$(cpu_ticks "$ECHO_PID")
+    others_before=$((echo_before + $(cpu_ticks "${GW_PID:-}")))
     sys_before=$(busy_ticks)
     before=$(cpu_ticks "$pid")
     # shellcheck disable=SC2046
@@ -97,25 +104,33 @@ measure() {
         --duration "$DURATION" --warmup "$WARMUP" ${DRIVER_THREADS:+--threads "$DRIVER_THREADS"})
     after=$(cpu_ticks "$pid")
     sys_after=$(busy_ticks)
-    others_after=$(($(cpu_ticks "$ECHO_PID") + $(cpu_ticks "$GW_PID")))
+    echo_after=$(cpu_ticks "$ECHO_PID")
+    others_after=$((echo_after + $(cpu_ticks "${GW_PID:-}")))
     cs_after=$(ctx_switches "$pid")
     echo "  $name: $(head -1 <<<"$out")" >&2
     grep -q '^first error' <<<"$out" && grep '^first error' <<<"$out" >&2
     out=$(grep '^RESULT' <<<"$out")
     total=$(field total "$out")
-    cpu=$(awk -v t=$((after - before)) -v hz="$TCK" -v n="$total" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+    cpu=$(per_call $((after - before)) "$total")
+    echo=$(per_call $((echo_after - echo_before)) "$total")
     # CPU the rest of the machine used meanwhile (not driver, back end or gateway), in %
     # of all cores over the run: anything above a few % means the numbers are disturbed.
     other=$(awk -v s=$((sys_after - sys_before)) -v o=$((others_after - others_before)) \
         -v d="$(field driver_ticks "$out")" -v hz="$TCK" -v t="$((DURATION + WARMUP))" -v n="$(nproc)" \
         'BEGIN {x = (s - o - d) / hz / t / n * 100; if (x < 0) x = 0; printf "%.0f%%", x}')
     cs=$(awk -v d=$((cs_after - cs_before)) -v n="$total" 'BEGIN {printf "%.2f", d / n}')
-    driver=$(awk -v t="$(field driver_ticks "$out")" -v hz="$TCK" -v n="$total" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-    ROWS[$name.$c]="$(field rps "$out") $(field p50_us "$out") $(field p90_us "$out") $(field p99_us "$out") $(field max_us "$out") $(field errors "$out") $cpu $cs $driver $other"
+    driver=$(per_call "$(field driver_ticks "$out")" "$total")
+    ROWS[$name.$c]="$(field rps "$out") $(field p50_us "$out") $(field p90_us "$out") $(field p99_us "$out") $(field max_us "$out") $(field errors "$out") $cpu $cs $driver $other $echo"
+}
+
+# per_call TICKS CALLS: CPU clock ticks as µs per call.
+per_call() {
+    awk -v t="$1" -v hz="$TCK" -v n="$2" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}'
 }
 
 # start_echo: starts mcp-echo-backend (BACKEND_THREADS threads); sets ECHO_PID, ECHO_URL.
 start_echo() {
+    rm -f "$WORK/echo.out" # a restarted back end: never read the last one's ready line
     # shellcheck disable=SC2046
     $(on_cpu "${ECHO_CPU:-}") $BIN/mcp-echo-backend --threads "${BACKEND_THREADS:-2}" >"$WORK/echo.out" 2>"$WORK/echo.err" &
     ECHO_PID=$!

@@ -69,13 +69,13 @@ echo
 echo "machine: $(nproc) cores, $(uname -r); driver, gateway and back end share them; load average before: $LOADAVG"
 echo "gateway: $(git describe --always --dirty 2>/dev/null || echo '?'), HANGAR_LOG=$HANGAR_LOG; protocol: 2026-07-28 stateless; auth: HS256 JWT"
 echo "(CPU and ctxsw per call: of the process that serves the path, the back end for direct, the gateway for gateway;"
-echo " driver µs: the load driver's own CPU per call;"
+echo " driver µs, back end µs: the load driver's and the back end's own CPU per call;"
 echo " other CPU: what the rest of the machine used during the run, % of all cores — should be ~0)"
-printf '%-8s %4s %10s %9s %9s %9s %10s %6s %13s %12s %10s %10s\n' path c 'req/s' 'p50 µs' 'p90 µs' 'p99 µs' 'max µs' errors 'CPU µs/call' 'ctxsw/call' 'driver µs' 'other CPU'
+printf '%-8s %4s %10s %9s %9s %9s %10s %6s %13s %12s %10s %10s %12s\n' path c 'req/s' 'p50 µs' 'p90 µs' 'p99 µs' 'max µs' errors 'CPU µs/call' 'ctxsw/call' 'driver µs' 'other CPU' 'back end µs'
 for c in "$C_LOW" "$C_HIGH"; do
     for name in direct gateway; do
         # shellcheck disable=SC2086
-        printf '%-8s %4s %10s %9s %9s %9s %10s %6s %13s %12s %10s %10s\n' "$name" "$c" ${ROWS[$name.$c]}
+        printf '%-8s %4s %10s %9s %9s %9s %10s %6s %13s %12s %10s %10s %12s\n' "$name" "$c" ${ROWS[$name.$c]}
     done
 done
 read -r d1_rps d1_p50 _ <<<"${ROWS[direct.$C_LOW]}"
