@@ -4,6 +4,7 @@
 //! see `passthrough`).
 
 use hangar_identity::CallerIdentity;
+use hangar_mcp::transport::headers as header_name;
 use hangar_mcp::{
     CacheScope, CallToolParams, DiscoverResultBuilder, Id, InitializeParams,
     InitializeResultBuilder, ProtocolVersion, Request, SubscriptionFilter,
@@ -22,7 +23,7 @@ use crate::state::{Gateway, Snapshot};
 use crate::stream;
 use crate::trace::Trace;
 use crate::upstream::{UpstreamError, UpstreamReply};
-use crate::wire::{self, Body, Failure, SESSION_HEADER};
+use crate::wire::{self, Body, Failure};
 
 /// The software name in `serverInfo`.
 pub(crate) const SERVER_NAME: &str = "mcp-hangar";
@@ -108,7 +109,9 @@ fn initialize(exchange: &Exchange<'_>, request: &Request) -> Result<Response<Bod
         .create(exchange.session_owner, version);
     let mut response = wire::result(id, result);
     if let Ok(value) = HeaderValue::from_str(&session) {
-        response.headers_mut().insert(&SESSION_HEADER, value);
+        response
+            .headers_mut()
+            .insert(header_name::SESSION_ID, value);
     }
     Ok(response)
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use hangar_identity::{CallerIdentity, Rejection, RequestContext};
+use hangar_mcp::transport::headers as header_name;
 use hangar_mcp::{
     DecodeLimits, McpHeaders, Message, ProtocolVersion, RequestMeta, validate_headers,
 };
@@ -23,9 +24,7 @@ use crate::server::ConnectionInfo;
 use crate::state::{Gateway, Snapshot};
 use crate::stream;
 use crate::trace::Trace;
-use crate::wire::{
-    self, Body, Failure, METHOD_HEADER, NAME_HEADER, PROTOCOL_VERSION_HEADER, SESSION_HEADER,
-};
+use crate::wire::{self, Body, Failure};
 
 /// `POST /mcp`.
 pub(crate) async fn post(gateway: &Arc<Gateway>, request: Request<Incoming>) -> Response<Body> {
@@ -52,7 +51,7 @@ async fn run(
     // The body, bounded: past the limit is 413, and it is read once.
     let bytes = read_body(&parts.headers, body, gateway.options.max_body_bytes).await?;
     // The version the client claims in its header; an unknown one is -32022.
-    let header_version = header(&parts.headers, &PROTOCOL_VERSION_HEADER);
+    let header_version = header(&parts.headers, &header_name::PROTOCOL_VERSION);
     let claimed = header_version
         .map(str::parse::<ProtocolVersion>)
         .transpose()
@@ -70,8 +69,8 @@ async fn run(
     // 2026-07-28: headers must agree with the body before anything trusts either (-32020).
     if version.is_stateless() {
         let headers = McpHeaders {
-            method: header(&parts.headers, &METHOD_HEADER),
-            name: header(&parts.headers, &NAME_HEADER),
+            method: header(&parts.headers, &header_name::METHOD),
+            name: header(&parts.headers, &header_name::NAME),
             protocol_version: header_version,
         };
         validate_headers(&headers, &message).map_err(|error| Failure::codec(id.clone(), error))?;
@@ -89,7 +88,7 @@ async fn run(
     let (version, session) = if version.is_stateless() || is_initialize(&message) {
         (version, None)
     } else {
-        let Some(session) = header(&parts.headers, &SESSION_HEADER) else {
+        let Some(session) = header(&parts.headers, &header_name::SESSION_ID) else {
             return Err(Failure::http(
                 StatusCode::BAD_REQUEST,
                 "bad_request",
@@ -115,11 +114,14 @@ async fn run(
                 trace: parts.extensions.get::<Trace>().unwrap_or(&untraced),
             };
             let mut response = methods::dispatch(&exchange, &request).await?;
-            if let (Some(session), false) =
-                (session, response.headers().contains_key(&SESSION_HEADER))
-                && let Ok(value) = HeaderValue::from_str(session)
+            if let (Some(session), false) = (
+                session,
+                response.headers().contains_key(&header_name::SESSION_ID),
+            ) && let Ok(value) = HeaderValue::from_str(session)
             {
-                response.headers_mut().insert(&SESSION_HEADER, value);
+                response
+                    .headers_mut()
+                    .insert(header_name::SESSION_ID, value);
             }
             Ok(response)
         }
@@ -138,7 +140,7 @@ pub(crate) async fn delete(gateway: &Gateway, request: Request<Incoming>) -> Res
         check_origin(gateway, &parts.headers)?;
         let caller = authenticate(&snapshot, &parts).await?;
         limits::admit_caller(&snapshot, &parts, &caller, None)?;
-        let Some(session) = header(&parts.headers, &SESSION_HEADER) else {
+        let Some(session) = header(&parts.headers, &header_name::SESSION_ID) else {
             return Err(Failure::http(
                 StatusCode::BAD_REQUEST,
                 "bad_request",
@@ -165,7 +167,7 @@ pub(crate) async fn get(gateway: &Arc<Gateway>, request: Request<Incoming>) -> R
         check_origin(gateway, &parts.headers)?;
         let caller = authenticate(&snapshot, &parts).await?;
         limits::admit_caller(&snapshot, &parts, &caller, None)?;
-        let Some(session) = header(&parts.headers, &SESSION_HEADER) else {
+        let Some(session) = header(&parts.headers, &header_name::SESSION_ID) else {
             return Err(stream_not_offered());
         };
         if gateway.sessions.touch(session, &caller).is_none() {

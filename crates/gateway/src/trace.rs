@@ -6,8 +6,9 @@
 
 use std::sync::OnceLock;
 
+use hangar_mcp::transport::headers as header_name;
 use hangar_mcp::transport::{TraceContext, TraceParent, parse_tracestate};
-use http::{HeaderMap, HeaderName, Method};
+use http::{HeaderMap, Method};
 
 /// One request's trace: what the caller sent, and the gateway's hop (made on first use).
 #[derive(Debug, Clone, Default)]
@@ -19,22 +20,19 @@ pub(crate) struct Trace {
     hop: OnceLock<TraceContext>,
 }
 
-static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
-static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
-
 impl Trace {
     /// The caller's trace context from `headers`: a single valid version-00
     /// `traceparent` (several, or an invalid one, count as none: a new trace starts), and
     /// with it the `tracestate` lines joined by `,` when they form a valid list.
     pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
-        let mut lines = headers.get_all(&TRACEPARENT).iter();
+        let mut lines = headers.get_all(header_name::TRACEPARENT).iter();
         let incoming = match (lines.next(), lines.next()) {
             (Some(value), None) => value.to_str().ok().and_then(TraceParent::parse),
             _ => None,
         };
         let state = incoming.and_then(|_| {
             let mut joined = String::new();
-            for line in headers.get_all(&TRACESTATE) {
+            for line in headers.get_all(header_name::TRACESTATE) {
                 if !joined.is_empty() {
                     joined.push(',');
                 }

@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use hangar_identity::WireAnswer;
 use hangar_mcp::{ErrorCode, ErrorObject, ErrorResponse, Id};
-use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
@@ -18,16 +18,6 @@ use crate::upstream::UpstreamError;
 
 /// The body type of every answer: a whole JSON document, or an event stream.
 pub(crate) type Body = BoxBody<Bytes, Infallible>;
-
-/// The `Mcp-Session-Id` header.
-pub(crate) static SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
-/// The `MCP-Protocol-Version` header.
-pub(crate) static PROTOCOL_VERSION_HEADER: HeaderName =
-    HeaderName::from_static("mcp-protocol-version");
-/// The `Mcp-Method` header (2026-07-28).
-pub(crate) static METHOD_HEADER: HeaderName = HeaderName::from_static("mcp-method");
-/// The `Mcp-Name` header (2026-07-28).
-pub(crate) static NAME_HEADER: HeaderName = HeaderName::from_static("mcp-name");
 
 /// Why a request was not served.
 #[derive(Debug)]

@@ -7,24 +7,27 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue,
+};
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use serde::Deserialize;
 
+use super::headers as header_name;
 use super::http::Client;
 use super::{ClientCredentials, Shared, TransportError};
 
 /// Headers the transport sets itself; configuring them is refused.
-const RESERVED: [&str; 8] = [
-    "accept",
-    "content-type",
-    "content-length",
-    "host",
-    "mcp-session-id",
-    "mcp-protocol-version",
-    "mcp-method",
-    "mcp-name",
+const RESERVED: [HeaderName; 8] = [
+    ACCEPT,
+    CONTENT_TYPE,
+    CONTENT_LENGTH,
+    HOST,
+    header_name::SESSION_ID,
+    header_name::PROTOCOL_VERSION,
+    header_name::METHOD,
+    header_name::NAME,
 ];
 
 /// The largest token endpoint answer read.
@@ -60,7 +63,7 @@ impl Credentials {
         for (name, value) in headers {
             let header = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| format!("header name {name:?} is not valid"))?;
-            if RESERVED.contains(&header.as_str()) {
+            if RESERVED.contains(&header) {
                 return Err(format!("header {name} is set by the transport itself"));
             }
             if header == AUTHORIZATION && oauth.is_some() {

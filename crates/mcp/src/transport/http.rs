@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use http::{Method as HttpMethod, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioExecutor;
@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::credentials::Credentials;
+use super::headers as header_name;
 use super::{ProtocolPreference, Reply, Shared, TransportError};
 use crate::jsonrpc::{DecodeLimits, Id, Message, Notification, Request as RpcRequest};
 use crate::mcp::{Method, NameParam};
@@ -36,10 +37,6 @@ const MAX_ERROR_BODY: usize = 64 << 10;
 /// The most bytes read from one SSE answer stream before giving up on it.
 const MAX_SSE_STREAM: usize = 64 << 20;
 
-const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
-const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
-const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
-const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
 const ACCEPT_BOTH: HeaderValue = HeaderValue::from_static("application/json, text/event-stream");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
@@ -328,7 +325,7 @@ impl HttpInner {
             }
         })?;
         let status = response.status();
-        let session_id = response.headers().get(&MCP_SESSION_ID).cloned();
+        let session_id = response.headers().get(&header_name::SESSION_ID).cloned();
         if status == StatusCode::ACCEPTED {
             // An empty answer, as 202 should be, leaves the connection usable.
             lease.release_if_ended(&mut response.into_body());
@@ -446,10 +443,10 @@ fn encode_traced(
 /// The `traceparent` and `tracestate` headers of a traced request.
 fn trace_headers(trace: &super::TraceContext, headers: &mut HeaderMap) {
     if let Ok(value) = HeaderValue::from_bytes(&trace.traceparent.encode()) {
-        headers.insert(HeaderName::from_static("traceparent"), value);
+        headers.insert(header_name::TRACEPARENT, value);
     }
     if let Some(Ok(value)) = trace.tracestate.as_deref().map(HeaderValue::from_str) {
-        headers.insert(HeaderName::from_static("tracestate"), value);
+        headers.insert(header_name::TRACESTATE, value);
     }
 }
 
@@ -494,7 +491,7 @@ fn mcp_headers(
     }
     let invalid = |what: &str| format!("{what} cannot be sent as an http header");
     headers.insert(
-        MCP_METHOD,
+        header_name::METHOD,
         HeaderValue::from_str(method).map_err(|_| invalid("the method"))?,
     );
     if let Some(param) = Method::from_name(method).and_then(Method::name_param) {
@@ -513,13 +510,13 @@ fn mcp_headers(
         };
         if let Some(value) = value {
             headers.insert(
-                MCP_NAME,
+                header_name::NAME,
                 HeaderValue::from_str(&value).map_err(|_| invalid("the name"))?,
             );
         }
     }
     headers.insert(
-        MCP_PROTOCOL_VERSION,
+        header_name::PROTOCOL_VERSION,
         HeaderValue::from_static(version.as_str()),
     );
     Ok(headers)

@@ -47,6 +47,7 @@
 
 mod credentials;
 mod error;
+pub mod headers;
 mod http;
 mod https;
 mod stdio;

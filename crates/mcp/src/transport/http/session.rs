@@ -13,9 +13,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::task::AbortHandle;
 
-use super::{
-    HttpInner, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, Outcome, encode_request, mcp_headers,
-};
+use super::{HttpInner, Outcome, encode_request, mcp_headers};
+use crate::transport::headers as header_name;
 use crate::transport::{ProtocolPreference, Reply, TransportError};
 use crate::version::ProtocolVersion;
 
@@ -33,11 +32,11 @@ impl Session {
             return;
         }
         if let Some(id) = &self.id {
-            headers.insert(MCP_SESSION_ID, id.clone());
+            headers.insert(header_name::SESSION_ID, id.clone());
         }
         if self.version >= ProtocolVersion::V2025_06_18 {
             headers.insert(
-                MCP_PROTOCOL_VERSION,
+                header_name::PROTOCOL_VERSION,
                 HeaderValue::from_static(self.version.as_str()),
             );
         }
@@ -169,7 +168,7 @@ impl HttpInner {
             return;
         };
         let headers = request.headers_mut();
-        headers.insert(MCP_SESSION_ID, id);
+        headers.insert(header_name::SESSION_ID, id);
         session.write_headers(headers);
         let _ =
             tokio::time::timeout(self.shared.request_timeout, self.client.request(request)).await;
