@@ -18,6 +18,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
@@ -95,8 +96,22 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<(Kind, SocketAddr, us
 async fn serve(kind: Kind, to: SocketAddr) -> std::io::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     println!("{NAME} listening on http://{}", listener.local_addr()?);
+    accept_loop(listener, kind, to).await;
+    Ok(())
+}
+
+/// Relays every connection `listener` accepts; a failed accept (out of descriptors, a
+/// connection reset before it was taken) is logged and the loop goes on.
+async fn accept_loop(listener: TcpListener, kind: Kind, to: SocketAddr) {
     loop {
-        let (inbound, _) = listener.accept().await?;
+        let inbound = match listener.accept().await {
+            Ok((inbound, _)) => inbound,
+            Err(e) => {
+                eprintln!("{NAME}: accept: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
         tokio::spawn(async move {
             if let Err(e) = relay(kind, inbound, to).await {
                 eprintln!("{NAME}: connection: {e}");
@@ -119,6 +134,8 @@ async fn relay(kind: Kind, mut inbound: TcpStream, to: SocketAddr) -> Result<(),
             let (sender, connection) =
                 hyper::client::conn::http1::handshake::<_, Incoming>(TokioIo::new(outbound))
                     .await?;
+            // A back end that closes shows up as `ready()` failing on the next request,
+            // which ends the inbound connection too: no reconnect, this is a benchmark.
             tokio::spawn(connection);
             let sender = Arc::new(Mutex::new(sender));
             let service = service_fn(move |request| forward(Arc::clone(&sender), request));
@@ -130,8 +147,10 @@ async fn relay(kind: Kind, mut inbound: TcpStream, to: SocketAddr) -> Result<(),
     Ok(())
 }
 
-/// Passes one request on as it came and hands back the back end's answer. HTTP/1.1 serves
-/// a connection's requests one after the other, so the lock is never contended.
+/// Passes one request on as it came (hop-by-hop headers included) and hands back the back
+/// end's answer. hyper's HTTP/1.1 server reads a connection's next request only once the
+/// last answer is written, so the lock is never contended; the future `send_request`
+/// returns does not borrow the sender, so the lock is released before the answer comes.
 async fn forward(
     sender: Arc<Mutex<SendRequest<Incoming>>>,
     request: http::Request<Incoming>,
@@ -146,6 +165,9 @@ async fn forward(
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt as _, Full};
+
     use super::*;
 
     fn args(line: &str) -> impl Iterator<Item = String> {
@@ -165,6 +187,61 @@ mod tests {
             parse(args("tcp --to 127.0.0.1:9")).unwrap().0,
             Kind::Tcp
         ));
+    }
+
+    /// A back end that answers `<method> <target> <body>` on 127.0.0.1; its address.
+    async fn echo_back_end() -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let service = service_fn(|request: http::Request<Incoming>| async move {
+                    let head = format!("{} {} ", request.method(), request.uri());
+                    let body = request.into_body().collect().await?.to_bytes();
+                    let answer = [head.as_bytes(), &body].concat();
+                    Ok::<_, hyper::Error>(http::Response::new(Full::new(Bytes::from(answer))))
+                });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service),
+                );
+            }
+        });
+        address
+    }
+
+    /// Both relays carry several requests on one kept-alive connection, each to its own
+    /// answer (the HTTP relay's lock and `ready()` on the second).
+    #[tokio::test]
+    async fn relays_requests_on_a_kept_alive_connection() {
+        let back_end = echo_back_end().await;
+        for kind in [Kind::Tcp, Kind::Http] {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let relay = listener.local_addr().unwrap();
+            let relaying = tokio::spawn(accept_loop(listener, kind, back_end));
+            let stream = TcpStream::connect(relay).await.unwrap();
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
+                    .await
+                    .unwrap();
+            tokio::spawn(connection);
+            for n in 0..3 {
+                sender.ready().await.unwrap();
+                let request = http::Request::post(format!("/mcp?n={n}"))
+                    .header(http::header::HOST, relay.to_string())
+                    .body(Full::new(Bytes::from(format!("call {n}"))))
+                    .unwrap();
+                let answer =
+                    tokio::time::timeout(Duration::from_secs(10), sender.send_request(request))
+                        .await
+                        .expect("an answer within 10 s")
+                        .unwrap();
+                assert_eq!(answer.status(), http::StatusCode::OK);
+                let body = answer.into_body().collect().await.unwrap().to_bytes();
+                assert_eq!(body, format!("POST /mcp?n={n} call {n}").as_bytes());
+            }
+            relaying.abort();
+        }
     }
 
     #[test]
