@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# How much of direct throughput any proxy can keep on this machine (run by hand, not in
-# CI). At c=C_HIGH it measures the echo back end direct, then through three proxies in
-# turn: hangar-relay tcp (a layer-4 byte copy, parses nothing), hangar-relay http (hyper
-# server to hyper client, passes requests on as they came) and the gateway (front_door,
-# HS256 JWT, policy, the MCP codec). Each in two layouts:
+# How much of direct throughput a proxy doing next to nothing keeps on this machine (run
+# by hand, not in CI). At c=C_HIGH it measures the echo back end direct, then through
+# three proxies in turn: hangar-relay tcp (a layer-4 byte copy, parses nothing),
+# hangar-relay http (hyper server to hyper client, passes requests on as they came) and
+# the gateway (front_door, HS256 JWT, policy, the MCP codec). Each in two layouts:
 #
 #   shared  all pieces on both cores, as in run.sh (back end: 2 threads);
 #   pinned  driver and back end on CPU 0 (1 thread each), the proxy alone on CPU 1, as in
 #           pinned.sh.
 #
-# The relays bound what the budget's "≥ 60 % of direct" can mean with a back end as cheap
-# as this one: see docs/performance.md ("The ceiling of any proxy").
+# The relays show what the budget's "≥ 60 % of direct" can mean with a back end as cheap
+# as this one: see docs/performance.md ("Reference proxies").
 #
 #   bash bench/load/ceiling.sh                    # 10 s per measurement, 2 s warm-up
 #   LAYOUTS=pinned DURATION=20 bash bench/load/ceiling.sh
