@@ -91,6 +91,14 @@ impl Default for Offer<'_> {
 }
 
 impl<'a> Offer<'a> {
+    /// A client that offers only HTTP/1.1 (ALPN), for tests that keep one connection open.
+    fn http11() -> Self {
+        Self {
+            alpn: &[b"http/1.1"],
+            ..Self::default()
+        }
+    }
+
     fn with_certificate(certificate: &'a Leaf) -> Self {
         Self {
             certificate: Some(certificate),
@@ -319,10 +327,7 @@ async fn alpn_h2_serves_http_2_and_http_1_1_stays_available() {
     assert_eq!(h2.alpn.as_deref(), Some(&b"h2"[..]));
     let (status, version, _) = h2.list(Some(KEY_B)).await.expect("h2 request");
     assert_eq!((status, version), (StatusCode::OK, Version::HTTP_2));
-    let http11 = Offer {
-        alpn: &[b"http/1.1"],
-        ..Offer::default()
-    };
+    let http11 = Offer::http11();
     let mut h1 = Connection::open(harness.addr, &pki, &http11)
         .await
         .expect("connect");
@@ -420,10 +425,7 @@ async fn a_reload_serves_a_rotated_certificate_to_new_connections_and_keeps_open
     let first = pki.server("hangar-first.test");
     pki.write_leaf("server", &first);
     let harness = start(&pki, &yaml).await;
-    let http11 = Offer {
-        alpn: &[b"http/1.1"],
-        ..Offer::default()
-    };
+    let http11 = Offer::http11();
     let mut old = Connection::open(harness.addr, &pki, &http11)
         .await
         .expect("connect");
@@ -600,10 +602,7 @@ async fn a_certificate_revoked_by_a_reload_stops_working_on_an_open_connection()
 async fn a_reload_waiting_on_its_certificate_file_does_not_stall_open_connections() {
     let (pki, yaml) = setup("", None);
     let harness = start(&pki, &yaml).await;
-    let http11 = Offer {
-        alpn: &[b"http/1.1"],
-        ..Offer::default()
-    };
+    let http11 = Offer::http11();
     let mut open = Connection::open(harness.addr, &pki, &http11)
         .await
         .expect("connect");
