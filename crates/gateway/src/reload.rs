@@ -457,8 +457,6 @@ impl Gateway {
     }
 }
 
-/// A watcher on `path`'s directory that sends on `events` for every change naming the
-/// file (not for reads); `None` when the system refuses.
 /// The file's bytes, read on a blocking thread (the watch runs on the thread that accepts
 /// connections); `None` when it cannot be read.
 async fn read_off_runtime(path: &Path) -> Option<Vec<u8>> {
@@ -469,6 +467,8 @@ async fn read_off_runtime(path: &Path) -> Option<Vec<u8>> {
         .flatten()
 }
 
+/// A watcher on `path`'s directory that sends on `events` for every change naming the
+/// file (not for reads); `None` when the system refuses.
 fn file_watcher(
     path: &Path,
     events: tokio::sync::mpsc::UnboundedSender<()>,
