@@ -114,9 +114,9 @@ impl TraceParent {
 
     /// The trace id as 32 lower-case hex digits (what logs and trace back ends show).
     pub fn trace_id_hex(&self) -> String {
-        let mut out = String::with_capacity(32);
-        push_hex(&mut out, &self.trace_id);
-        out
+        let mut out = [0u8; 32];
+        write_hex(&mut out, &self.trace_id);
+        out.iter().copied().map(char::from).collect()
     }
 }
 
@@ -239,13 +239,6 @@ fn hex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
 }
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
-
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(HEX_DIGITS[usize::from(b & 0x0f)]));
-    }
-}
 
 /// `bytes` as lower-case hex into `out` (twice as long as `bytes`).
 fn write_hex(out: &mut [u8], bytes: &[u8]) {
